@@ -1,0 +1,4 @@
+from ibmi_trust.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""The command line: a click group whose commands load lazily.
+
+Each command lives in `cmd_<name>.py` beside this file and exposes `command`.
+Listing commands reads file names only; a command's module is imported when
+it runs, and stage code (cryptography, pyodbc, itoolkit) only inside the
+command function, so `ibmi-trust --version` and `explain` start fast.
+
+This is the one boundary where expected failures (IbmiTrustError) become a
+message on stderr and an exit code (ibmi_trust.errors); usage errors exit 3
+(UNKNOWN), as a monitoring plugin must.
+"""
+import os
+import sys
+
+import click
+
+from ibmi_trust import __version__
+from ibmi_trust.errors import EXIT_UNKNOWN, IbmiTrustError
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _command_names():
+    names = []
+    for entry in os.listdir(_HERE):
+        if entry.startswith("cmd_") and entry.endswith(".py"):
+            names.append(entry[4:-3].replace("_", "-"))
+    return sorted(names)
+
+
+def report_error(exc: IbmiTrustError) -> None:
+    click.echo("ibmi-trust: %s" % exc.message, err=True)
+    if exc.hint:
+        click.echo("  hint: %s" % exc.hint, err=True)
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return _command_names()
+
+    def get_command(self, ctx, name):
+        if name not in _command_names():
+            return None
+        import importlib
+
+        module = importlib.import_module("ibmi_trust.cli.cmd_" + name.replace("-", "_"))
+        return module.command
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.exit_code = EXIT_UNKNOWN
+            raise
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.exit_code = EXIT_UNKNOWN
+            raise
+        except IbmiTrustError as exc:
+            report_error(exc)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="ibmi-trust", message="%(prog)s %(version)s")
+def cli():
+    """Find and fix the CA certificates behind IBM i TLS failures (-23).
+
+    \b
+    Typical use:
+      ibmi-trust check mail.example.com:587 --store '*SYSTEM'
+      ibmi-trust fix mail.example.com:587 --dry-run
+      ibmi-trust explain -23
+    """
+
+
+def main(argv=None):
+    try:
+        cli.main(args=argv, prog_name="ibmi-trust")
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        click.echo("ibmi-trust: interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,121 @@
+"""The exception tree and exit codes, in one place.
+
+Modeled on httpx: one base class, one branch per stage. Expected failures
+raise a subclass of IbmiTrustError carrying a one-line message (and perhaps a
+hint); the CLI boundary (ibmi_trust.cli) turns it into that line on stderr and
+the exit code below, never a traceback. Trust gaps are not exceptions: the
+analysis returns them as data (ibmi_trust.analyse).
+"""
+
+# Exit codes. 0-3 follow the monitoring-plugin convention (conventions.md).
+EXIT_OK = 0
+EXIT_WARNING = 1
+EXIT_CRITICAL = 2
+EXIT_UNKNOWN = 3          # could not probe / could not run
+EXIT_STORE = 4            # trust store could not be read or written (left as it was)
+EXIT_REFUSED = 5          # fix refused (unapproved root, operator declined, nothing safe to add)
+EXIT_ROLLED_BACK = 6      # fix imported, re-probe failed, store rolled back
+
+
+class IbmiTrustError(Exception):
+    """Base of every expected failure."""
+
+    exit_code = EXIT_UNKNOWN
+
+    def __init__(self, message: str, *, hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(IbmiTrustError):
+    """Bad option value, configuration file or environment."""
+
+
+# --- probe ---------------------------------------------------------------
+class ProbeError(IbmiTrustError):
+    """Could not obtain a chain from the server."""
+
+
+class ResolveError(ProbeError):
+    """The host name does not resolve."""
+
+
+class ConnectError(ProbeError):
+    """TCP connection refused, unreachable or timed out."""
+
+
+class ProbeTimeout(ProbeError):
+    """The server stopped answering mid-conversation."""
+
+
+class StartTLSError(ProbeError):
+    """The plaintext dialogue before TLS failed."""
+
+
+class NoStartTLS(StartTLSError):
+    """The server does not offer STARTTLS / STLS."""
+
+
+class StartTLSRefused(StartTLSError):
+    """The server answered STARTTLS with an error (454, 5xx, NO, -ERR)."""
+
+
+class BadGreeting(StartTLSError):
+    """The server greeted with an error or something that is not the protocol."""
+
+
+class HandshakeError(ProbeError):
+    """The TLS handshake failed (alert, reset, not TLS at all)."""
+
+
+# --- trust stores --------------------------------------------------------
+class StoreError(IbmiTrustError):
+    """A trust store could not be read or written; it was left as it was."""
+
+    exit_code = EXIT_STORE
+
+
+class StoreLocked(StoreError):
+    """Another writer holds the store lock."""
+
+
+class StoreWriteError(StoreError):
+    """A write failed; the store was rolled back to its backup."""
+
+
+class IbmiApiError(StoreError):
+    """An IBM i API, SQL statement or XMLSERVICE call failed."""
+
+    def __init__(self, message: str, *, api: str = "", message_id: str = "", hint: str = ""):
+        super().__init__(message, hint=hint)
+        self.api = api
+        self.message_id = message_id
+
+
+class PasswordError(StoreError):
+    """The store password could not be obtained safely."""
+
+
+# --- sourcing and fixing ------------------------------------------------
+class FetchError(IbmiTrustError):
+    """A download (AIA) failed; usually reported as a finding, not raised."""
+
+
+class CertificateError(IbmiTrustError):
+    """Input that should be a certificate is not one."""
+
+
+class FixRefused(IbmiTrustError):
+    """fix will not do what it was asked (unapproved root, declined)."""
+
+    exit_code = EXIT_REFUSED
+
+
+class RolledBack(IbmiTrustError):
+    """fix imported, the re-probe did not prove the fix, the store was restored."""
+
+    exit_code = EXIT_ROLLED_BACK

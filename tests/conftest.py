@@ -1,0 +1,31 @@
+"""Shared fixtures. Stage-specific fixtures live in their own test modules or
+in tests/peers.py (loopback servers) and tests/ibmi_simulator.py."""
+import os
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def pki():
+    """Two private PKIs (A and B) with RSA and EC leaves, built once."""
+    from ibmi_trust.testing.pki import CA
+
+    out = {}
+    for name in ("A", "B"):
+        root = CA.root("Test Root %s" % name)
+        inter = root.intermediate("Test Issuing CA %s" % name)
+        out[name] = {
+            "root": root,
+            "inter": inter,
+            "ec": inter.leaf(["mx.example.test", "localhost", "127.0.0.1", "127.0.0.2", "127.0.0.3", "::1"], key_type="ec"),
+            "rsa": inter.leaf(["mx.example.test", "localhost", "127.0.0.1", "127.0.0.2", "127.0.0.3", "::1"], key_type="rsa"),
+        }
+    return out
+
+
+@pytest.fixture
+def no_network_env(monkeypatch):
+    """Make sure nothing reaches for a proxy or the internet."""
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    return os.environ
