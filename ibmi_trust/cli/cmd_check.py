@@ -1,0 +1,52 @@
+"""ibmi-trust check TARGET: would this server's chains verify against the store?"""
+import click
+
+from ibmi_trust.cli.common import pass_params, probe_options, sourcing_options, store_options
+
+
+@click.command("check")
+@click.argument("target")
+@store_options
+@probe_options
+@sourcing_options
+@click.option("--warn-days", type=click.IntRange(0, 3650), default=30, show_default=True,
+              help="WARNING when a certificate on a path (anchors included) expires within N days.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report (docs/json-schema.md).")
+@click.option("--nagios", is_flag=True, help="Print one monitoring status line with perfdata.")
+@click.option("--cl-results", type=click.Path(dir_okay=False), hidden=True,
+              help="Write job-log message records for the CL command processing program.")
+@pass_params
+def command(ctx, params):
+    """Probe TARGET (host[:port]) and analyse every chain it presents.
+
+    \b
+    Exit codes: 0 OK, 1 WARNING (expiry within --warn-days, weak signature),
+    2 CRITICAL (some chain would fail with -23), 3 UNKNOWN (could not probe),
+    4 store error.
+    """
+    from ibmi_trust.cli.common import build_check_options, parse_target
+    from ibmi_trust.cli.output import Progress, emit_json
+    from ibmi_trust.jobs import render
+    from ibmi_trust.jobs.check import run_check
+
+    target = parse_target(params["target"], params["protocol"])
+    options = build_check_options(params)
+    bar = Progress("probing %s" % params["target"])
+    try:
+        result = run_check(target, options, progress=bar)
+    finally:
+        bar.close()
+    if params["as_json"]:
+        emit_json(result.to_json())
+    elif params["nagios"]:
+        click.echo(render.nagios_line(result, params["warn_days"]))
+    else:
+        click.echo(render.check_text(result))
+    if params.get("cl_results"):
+        from ibmi_trust.jobs.clresults import write_check_results
+
+        write_check_results(params["cl_results"], result)
+    if result.status == "UNKNOWN" and not (params["as_json"] or params["nagios"]):
+        click.echo("ibmi-trust: could not probe %s: %s" % (params["target"], result.error), err=True)
+    ctx.exit(result.exit_code)
+

@@ -1,0 +1,82 @@
+"""ibmi-trust fix TARGET: import what the server's chains are missing, prove it."""
+import sys
+
+import click
+
+from ibmi_trust.cli.common import pass_params, probe_options, sourcing_options, store_options
+
+
+@click.command("fix")
+@click.argument("target")
+@store_options
+@probe_options
+@sourcing_options
+@click.option("--app-id", metavar="ID", help="IBM i: also add new CAs to this application's CA trust list.")
+@click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before importing.")
+@click.option("--ssl-rc", metavar="CODE", help="The return code the failing program saw (e.g. -23): say if the findings explain it.")
+@click.option("--warn-days", type=click.IntRange(0, 3650), default=30, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
+@click.option("--cl-results", type=click.Path(dir_okay=False), hidden=True)
+@pass_params
+def command(ctx, params):
+    """Check TARGET, fetch and verify the missing issuers, back up the store,
+    import, then probe again and prove every chain now verifies; otherwise
+    restore the backup.
+
+    A root is imported only from the root program (--roots, or the default
+    one) or when its SHA-256 was approved with --trust-root.
+
+    \b
+    Exit codes: 0 fixed or nothing to do, 3 could not probe, 4 store error
+    (store left as it was), 5 refused (nothing changed), 6 rolled back.
+    """
+    from ibmi_trust.cli.common import build_check_options, normalise_fingerprints, parse_target
+    from ibmi_trust.cli.output import Progress, emit_json
+    from ibmi_trust.jobs import render_fix
+    from ibmi_trust.jobs.fix import run_fix
+
+    target = parse_target(params["target"], params["protocol"])
+    options = build_check_options(params)
+    quiet = params["as_json"]
+    say = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
+
+    def confirm(plan):
+        click.echo(render_fix.plan_text(plan))
+        if params["yes"]:
+            return True
+        if not sys.stdin.isatty():
+            from ibmi_trust.errors import FixRefused
+
+            raise FixRefused("not asking without a terminal: add --yes to import, or --dry-run to only look")
+        return click.confirm("Import these certificates?", default=False)
+
+    bar = Progress("probing %s" % params["target"])
+    try:
+        result = run_fix(target, options, approved_roots=normalise_fingerprints(params["trust_roots"]),
+                         dry_run=params["dry_run"], confirm=confirm, progress=bar, announce=say)
+    except Exception:
+        bar.close()
+        raise
+    bar.close()
+    explanation = None
+    if params["ssl_rc"]:
+        from ibmi_trust.jobs.sslrc import explain_findings
+
+        explanation = explain_findings(params["ssl_rc"], result.before)
+    if params["as_json"]:
+        out = result.to_json()
+        if explanation is not None:
+            out["ssl_rc"] = explanation
+        emit_json(out)
+    else:
+        if params["dry_run"] and result.plan is not None:
+            click.echo(render_fix.plan_text(result.plan))
+        click.echo(render_fix.fix_text(result))
+        if explanation is not None:
+            click.echo(explanation["text"])
+    if params.get("cl_results"):
+        from ibmi_trust.jobs.clresults import write_fix_results
+
+        write_fix_results(params["cl_results"], result)
+    ctx.exit(result.exit_code)

@@ -1,0 +1,81 @@
+"""ibmi-trust verify --config FILE: the nightly check of many targets."""
+import click
+
+from ibmi_trust.cli.common import pass_params, sourcing_options, store_options
+
+
+@click.command("verify")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="Targets file (INI or .json; see docs/nightly.md).")
+@store_options
+@sourcing_options
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per network step.")
+@click.option("--min-share", type=click.FloatRange(0.001, 1.0), default=0.05, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Targets checked at once (per-host handshake limits still apply).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report to this file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
+@click.option("--notify", "notify_msgq", metavar="MSGQ",
+              help="IBM i: send a message to this message queue (e.g. QSYSOPR) for each WARNING/CRITICAL target.")
+@click.option("--cl-results", type=click.Path(dir_okay=False), hidden=True)
+@pass_params
+def command(ctx, params):
+    """Check every target in --config concurrently and print one summary.
+
+    The exit code is the worst status (0 OK, 1 WARNING, 2 CRITICAL,
+    3 UNKNOWN). Per-target store/warn-days/app-id come from the file; the
+    options here are defaults.
+    """
+    from ibmi_trust.cli.common import build_check_options
+    from ibmi_trust.cli.output import Progress, emit_json
+    from ibmi_trust.jobs.config import load_config
+    from ibmi_trust.jobs.verify import run_verify, verify_text
+
+    configs = load_config(params["config_path"])
+    shared_sourcing = build_check_options(dict(params, warn_days=30)).sourcing   # one AIA cache for the run
+
+    def make_options(cfg):
+        per_target = dict(params, protocol=cfg.protocol, ehlo=cfg.ehlo, resolve=tuple(cfg.resolve),
+                          store_spec=cfg.store or params["store_spec"], warn_days=cfg.warn_days, app_id=cfg.app_id)
+        options = build_check_options(per_target, sourcing=False)
+        options.sourcing = shared_sourcing
+        return options
+
+    bar = Progress("verifying", len(configs))
+    try:
+        result = run_verify(configs, make_options, workers=params["workers"], progress=bar)
+    finally:
+        bar.close()
+    if params["report_path"]:
+        _write_report(params["report_path"], result.to_json())
+    if params["as_json"]:
+        emit_json(result.to_json())
+    else:
+        click.echo(verify_text(result))
+    if params["notify_msgq"]:
+        from ibmi_trust.jobs.notify import notify_operator
+
+        notify_operator(result, params["notify_msgq"])
+    if params.get("cl_results"):
+        from ibmi_trust.jobs.clresults import write_verify_results
+
+        write_verify_results(params["cl_results"], result)
+    ctx.exit(result.exit_code)
+
+
+def _write_report(path, data):
+    import json
+    import os
+    import tempfile
+
+    from ibmi_trust.errors import ConfigError
+
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".ibmi-trust-report.", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError("cannot write report %s: %s" % (path, exc.strerror or exc)) from None

@@ -1,0 +1,126 @@
+"""Option groups shared by check, fix, needs and verify, and the builders that
+turn them into stage options. Stage modules are imported inside the builders,
+never at module level (start-up cost under PASE)."""
+import functools
+
+import click
+
+
+def _compose(*decorators):
+    def wrap(func):
+        for deco in reversed(decorators):
+            func = deco(func)
+        return func
+    return wrap
+
+
+probe_options = _compose(
+    click.option("--protocol", type=click.Choice(["smtp", "submission", "smtps", "imap", "imaps", "pop3", "pop3s", "https"]),
+                 help="Protocol; inferred from the port when omitted (25 smtp, 587 submission, 465 smtps, ...)."),
+    click.option("--ehlo", metavar="NAME", help="Name to send in EHLO (default: this host's name)."),
+    click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per network step."),
+    click.option("--rounds", type=click.IntRange(1, 1000), help="Force N rounds over every address/SNI/key-type combination."),
+    click.option("--min-share", type=click.FloatRange(0.001, 1.0), default=0.05, show_default=True,
+                 help="Find any chain served on at least this share of connections (with 95% probability)."),
+    click.option("--resolve", "resolve", multiple=True, metavar="HOST:PORT:ADDR[,ADDR]",
+                 help="Pin addresses for HOST:PORT, curl-style; repeatable."),
+    click.option("--no-sni", is_flag=True, help="Send no SNI at all (as many IBM i clients do)."),
+    click.option("--tls-version", type=click.Choice(["1.2", "1.3"]), help="Offer only this TLS version."),
+    click.option("--like-system", is_flag=True,
+                 help="IBM i: offer only what QSSLPCL/QSSLCSL allow and send no SNI, as a GSKit client would."),
+)
+
+store_options = _compose(
+    click.option("--store", "store_spec", metavar="SPEC",
+                 help="*SYSTEM (default on IBM i), an IFS .KDB path, capath:DIR or bundle:FILE."),
+    click.option("--password-env", metavar="NAME",
+                 help="Environment variable holding the store password (IBM i; *NOPWD is tried first)."),
+    click.option("--password-file", type=click.Path(dir_okay=False), metavar="PATH",
+                 help="File readable only by its owner holding the store password."),
+)
+
+sourcing_options = _compose(
+    click.option("--no-fetch", is_flag=True, help="Do not download issuers (AIA); for machines without internet."),
+    click.option("--roots", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+                 help="Root program bundle to take roots from (default: certifi, PASE's Mozilla bundle, the system bundle)."),
+    click.option("--from", "from_files", multiple=True, type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+                 help="Certificates carried in by hand (PEM, DER, PKCS#7, bundle); repeatable."),
+    click.option("--trust-root", "trust_roots", multiple=True, metavar="SHA256",
+                 help="Approve a root by its SHA-256 fingerprint (private CAs); repeatable."),
+)
+
+
+def build_probe_options(protocol=None, ehlo=None, timeout=10.0, rounds=None, min_share=0.05, resolve=(),
+                        no_sni=False, tls_version=None, like_system=False, **_ignored):
+    from ibmi_trust.probe import ProbeOptions
+    from ibmi_trust.probe.target import parse_resolve
+
+    pinned = {}
+    for entry in resolve:
+        pinned.update(parse_resolve(entry))
+    return ProbeOptions(
+        timeout=timeout, ehlo=ehlo, rounds=rounds, min_share=min_share,
+        sni=("off",) if (no_sni or like_system) else ("on", "off"),
+        tls_version=tls_version, resolve=pinned or None, like_system=like_system,
+    )
+
+
+def build_store_options(password_env=None, password_file=None, app_id=None, **_ignored):
+    from ibmi_trust.store.spec import StoreOptions
+
+    return StoreOptions(password_env=password_env, password_file=password_file, app_id=app_id)
+
+
+def normalise_fingerprints(values):
+    from ibmi_trust.errors import ConfigError
+
+    out = set()
+    for value in values:
+        fp = value.replace(":", "").replace(" ", "").strip().lower()
+        if len(fp) != 64 or any(ch not in "0123456789abcdef" for ch in fp):
+            raise ConfigError("--trust-root wants a SHA-256 fingerprint (64 hex digits), got %r" % value)
+        out.add(fp)
+    return out
+
+
+def build_sourcing(no_fetch=False, roots=None, from_files=(), trust_roots=(), timeout=10.0, **_ignored):
+    from ibmi_trust.certs import load_certificate_file
+    from ibmi_trust.errors import CertificateError, ConfigError
+    from ibmi_trust.fetch import RootProgram, Sourcing
+
+    extra = []
+    for path in from_files:
+        try:
+            extra.extend(load_certificate_file(path))
+        except CertificateError as exc:
+            raise ConfigError("--from %s" % exc) from None
+    root_program = RootProgram.from_file(roots) if roots else RootProgram.default()
+    return Sourcing(fetch=not no_fetch, root_program=root_program, extra=extra,
+                    approved_roots=normalise_fingerprints(trust_roots), timeout=min(timeout, 30.0))
+
+
+def build_check_options(params: dict, *, sourcing: bool = True):
+    from ibmi_trust.jobs.check import CheckOptions
+
+    return CheckOptions(
+        store_spec=params.get("store_spec"),
+        store_options=build_store_options(**params),
+        probe_options=build_probe_options(**params),
+        sourcing=build_sourcing(**params) if sourcing else None,
+        warn_days=params.get("warn_days", 30),
+    )
+
+
+def parse_target(text, protocol=None):
+    from ibmi_trust.probe import Target
+
+    return Target.parse(text, protocol=protocol)
+
+
+def pass_params(func):
+    """Hand the command all its parameters as one dict (plus the context)."""
+    @functools.wraps(func)
+    @click.pass_context
+    def wrapper(ctx, **params):
+        return func(ctx, params)
+    return wrapper

@@ -1,0 +1,158 @@
+"""`check`: probe a server with variant discovery, analyse every chain it
+presented against a trust store, and say what is missing.
+
+The result is data (`CheckResult`); rendering lives in jobs/render.py.
+"""
+import datetime
+import time
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional
+
+from ibmi_trust.errors import ProbeError
+from ibmi_trust.jobs import status as st
+
+
+@dataclass
+class CheckOptions:
+    store_spec: Optional[str] = None
+    store_options: object = None            # ibmi_trust.store.spec.StoreOptions
+    probe_options: object = None            # ibmi_trust.probe.ProbeOptions
+    sourcing: object = None                 # ibmi_trust.fetch.Sourcing, None = do not source
+    warn_days: int = 30
+
+
+@dataclass
+class VariantReport:
+    """One distinct chain the server presented, and its analysis."""
+    index: int
+    variant: object                         # probe ChainVariant
+    report: object                          # analyse ChainReport
+
+    @property
+    def status(self) -> str:
+        return self.report.status
+
+    def to_json(self) -> dict:
+        out = {
+            "index": self.index,
+            "share": round(self.variant.share, 4),
+            "count": self.variant.count,
+            "served_by": [
+                {"address": a, "sni": s, "key_type": k} for (a, s, k) in self.variant.combos
+            ],
+            "certificates": [c.summary() for c in self.variant.certificates],
+        }
+        analysis = self.report.to_json()
+        out.update(analysis)
+        out["verdict"] = self.report.verdict
+        out["status"] = self.report.status
+        out["missing"] = [_missing_json(m) for m in self.report.missing]
+        return out
+
+
+def _missing_json(missing) -> dict:
+    cert = getattr(missing, "cert", None)
+    return {
+        "subject": missing.subject,
+        "key_id": getattr(missing, "key_id", None),
+        "sha256": getattr(missing, "sha256", None) or (cert.sha256 if cert is not None else None),
+        "sources": list(getattr(missing, "sources", []) or []),
+    }
+
+
+@dataclass
+class CheckResult:
+    target: object
+    store_spec: str
+    status: str
+    variants: List[VariantReport] = field(default_factory=list)
+    probe: object = None                    # ProbeResult, None when probing failed
+    error: Optional[str] = None             # why UNKNOWN
+    store_problems: List[str] = field(default_factory=list)
+    elapsed: float = 0.0
+    checked_at: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        return st.exit_code(self.status)
+
+    def missing(self):
+        """Distinct missing certificates across variants (by sha256 or subject+key id)."""
+        seen, out = set(), []
+        for v in self.variants:
+            for m in v.report.missing:
+                key = getattr(m, "sha256", None) or (m.subject, getattr(m, "key_id", None))
+                if key not in seen:
+                    seen.add(key)
+                    out.append(m)
+        return out
+
+    def earliest_expiry_days(self) -> Optional[float]:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        days = []
+        for v in self.variants:
+            for cert in list(v.report.path) or list(v.variant.certificates):
+                days.append(cert.days_left(now))
+        return min(days) if days else None
+
+    def to_json(self) -> dict:
+        from ibmi_trust.jobs.render import SCHEMA_VERSION
+
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "kind": "check",
+            "target": self.target.display() if hasattr(self.target, "display") else str(self.target),
+            "store": self.store_spec,
+            "status": self.status,
+            "error": self.error,
+            "checked_at": self.checked_at,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "handshakes": getattr(self.probe, "handshakes", 0) if self.probe is not None else 0,
+            "probe": self.probe.to_json() if self.probe is not None else None,
+            "chains": [v.to_json() for v in self.variants],
+            "missing": [_missing_json(m) for m in self.missing()],
+            "store_problems": list(self.store_problems),
+        }
+
+
+def open_configured_store(options: CheckOptions):
+    from ibmi_trust.store.spec import open_store
+
+    return open_store(options.store_spec, options.store_options)
+
+
+def analyse_probe(probe_result, entries, target, options: CheckOptions) -> List[VariantReport]:
+    from ibmi_trust.analyse import analyse_chain
+
+    host = getattr(target, "host", None)
+    out = []
+    for index, variant in enumerate(probe_result.chains, 1):
+        report = analyse_chain(list(variant.certificates), entries, host=host, sourcing=options.sourcing,
+                               warn_days=options.warn_days)
+        out.append(VariantReport(index=index, variant=variant, report=report))
+    return out
+
+
+def run_check(target, options: CheckOptions, *, store=None,
+              progress: Optional[Callable[[int, int], None]] = None) -> CheckResult:
+    """Probe, read the store, analyse. Store errors propagate (exit 4);
+    probe failures are an UNKNOWN result, not an exception (monitoring wants
+    the status line)."""
+    from ibmi_trust.probe import probe
+
+    started = time.monotonic()
+    checked_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    store = store if store is not None else open_configured_store(options)
+    entries = store.list()                          # read before probing: fail fast on a bad store
+    problems = ["%s: %s" % (p.where, p.reason) for p in store.problems]
+    spec = getattr(store, "spec", options.store_spec or "")
+    try:
+        result = probe(target, options.probe_options, progress=progress)
+    except ProbeError as exc:
+        return CheckResult(target=target, store_spec=spec, status=st.UNKNOWN, error=exc.message,
+                           store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at)
+    variants = analyse_probe(result, entries, target, options)
+    status = st.worst(v.status for v in variants) if variants else st.UNKNOWN
+    return CheckResult(target=target, store_spec=spec, status=status, variants=variants, probe=result,
+                       store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at,
+                       error=None if variants else "no chain captured")

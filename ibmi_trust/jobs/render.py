@@ -1,0 +1,82 @@
+"""Text renderings of job results: the human report and the Nagios line.
+
+JSON renderings are the results' own to_json(); SCHEMA_VERSION is documented
+in docs/json-schema.md.
+"""
+import math
+from typing import List
+
+SCHEMA_VERSION = 1
+
+
+def _short_fp(sha256: str) -> str:
+    return sha256[:16] + "..." if sha256 else "?"
+
+
+def check_text(result) -> str:
+    lines: List[str] = []
+    target = result.target.display() if hasattr(result.target, "display") else str(result.target)
+    lines.append("%s: %s (store %s)" % (result.status, target, result.store_spec))
+    if result.error:
+        lines.append("  could not probe: %s" % result.error)
+    probe = result.probe
+    if probe is not None:
+        lines.append("  %d handshakes, %d distinct chain%s%s" % (
+            probe.handshakes, len(result.variants), "" if len(result.variants) == 1 else "s",
+            _guarantee_text(probe)))
+        for failure in getattr(probe, "failures", []) or []:
+            lines.append("  handshake failed: %s" % (failure,))
+    for v in result.variants:
+        lines.append("")
+        combos = ", ".join("%s %s %s" % (a, "sni=" + s if s else "no-sni", k) for (a, s, k) in v.variant.combos[:6])
+        more = "" if len(v.variant.combos) <= 6 else " (+%d more)" % (len(v.variant.combos) - 6)
+        lines.append("Chain %d: %s, seen on %.0f%% of handshakes (%s%s)" % (
+            v.index, v.report.verdict.upper(), 100.0 * v.variant.share, combos, more))
+        for pos, cert in enumerate(v.variant.certificates):
+            lines.append("  sent[%d] %s" % (pos, cert.subject))
+            lines.append("          issuer %s; sha256 %s; until %s" % (
+                cert.issuer, _short_fp(cert.sha256), cert.not_after.strftime("%Y-%m-%d")))
+        anchor = getattr(v.report, "anchor", None)
+        if anchor is not None:
+            lines.append("  trusted by: %s (sha256 %s)" % (anchor.subject, _short_fp(anchor.sha256)))
+        for m in v.report.missing:
+            src = ", ".join(m.sources) if getattr(m, "sources", None) else "no known source"
+            fp = getattr(m, "sha256", None)
+            lines.append("  MISSING %s%s [%s]" % (m.subject, " sha256 " + fp if fp else "", src))
+        for f in v.report.findings:
+            lines.append("  %-8s %s: %s" % (f.severity.upper(), f.code, f.message))
+    for problem in result.store_problems:
+        lines.append("store: %s" % problem)
+    return "\n".join(lines)
+
+
+def _guarantee_text(probe) -> str:
+    g = getattr(probe, "guarantee", None) or {}
+    share, prob = g.get("min_share"), g.get("probability") or g.get("achieved")
+    if share is None or prob is None:
+        return ""
+    return "; a chain served on >= %g%% of connections would have been seen with probability >= %.1f%%" % (
+        100.0 * share, 100.0 * prob)
+
+
+def nagios_line(result, warn_days: int) -> str:
+    """One status line with perfdata, range syntax per conventions.md 3."""
+    target = result.target.display() if hasattr(result.target, "display") else str(result.target)
+    missing = len(result.missing())
+    failing = sum(1 for v in result.variants if v.report.verdict != "trusted")
+    if result.status == "UNKNOWN":
+        summary = "%s: could not probe: %s" % (target, result.error or "unknown error")
+    elif failing:
+        summary = "%s: %d of %d chain(s) would fail (SSL_ERROR_NOT_TRUSTED_ROOT), %d certificate(s) missing" % (
+            target, failing, len(result.variants), missing)
+    elif result.status == "WARNING":
+        summary = "%s: all %d chain(s) trusted, with warnings" % (target, len(result.variants))
+    else:
+        summary = "%s: all %d chain(s) trusted" % (target, len(result.variants))
+    perf = ["'chains'=%d;;;0" % len(result.variants), "'missing'=%d;;0;0" % missing]
+    days = result.earliest_expiry_days()
+    if days is not None:
+        perf.insert(0, "'days_to_expiry'=%d;%d:;0:" % (math.floor(days), warn_days))
+    if result.probe is not None:
+        perf.append("'handshakes'=%d;;;0" % result.probe.handshakes)
+    return "IBMI-TRUST %s - %s | %s" % (result.status, summary, " ".join(perf))

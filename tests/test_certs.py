@@ -1,0 +1,102 @@
+"""The certificate model and the cryptography compatibility layer.
+
+Runs on cryptography 3.4.8 and current: each newer API has a fallback, and
+these tests exercise whichever path the installed version takes."""
+import datetime
+import hashlib
+import subprocess
+
+import pytest
+
+from ibmi_trust.certs import Cert, load_certificate_file, load_certificates, to_pem_bundle
+from ibmi_trust.certs import compat
+from ibmi_trust.errors import CertificateError
+from ibmi_trust.testing.pki import CA
+
+
+def test_cert_facts_match_openssl(pki, tmp_path):
+    leaf = pki["A"]["rsa"].cert
+    path = tmp_path / "leaf.pem"
+    path.write_text(leaf.pem())
+    out = subprocess.run(["openssl", "x509", "-in", str(path), "-noout", "-fingerprint", "-sha256", "-subject", "-nameopt", "RFC2253"],
+                         capture_output=True, text=True, check=True).stdout
+    fingerprint = out.split("=", 1)[1].splitlines()[0].replace(":", "").lower()
+    assert leaf.sha256 == fingerprint == hashlib.sha256(leaf.der).hexdigest()
+    assert "CN=mx.example.test" in out and leaf.subject.startswith("CN=mx.example.test")
+    assert leaf.issuer == pki["A"]["inter"].cert.subject
+    assert not leaf.is_ca and pki["A"]["inter"].cert.is_ca
+    assert leaf.not_before.tzinfo is not None and leaf.not_after > leaf.not_before
+    assert "mx.example.test" in leaf.dns_names() and "127.0.0.1" in leaf.ip_names()
+    assert leaf.aki == pki["A"]["inter"].cert.ski
+
+
+@pytest.mark.parametrize("key_type", ["ec", "rsa"])
+def test_signature_checks_by_key_type(key_type):
+    root = CA.root("Sig Root", key_type=key_type)
+    other = CA.root("Sig Root", key_type=key_type)   # same name, different key
+    inter = root.intermediate("Sig Inter", key_type=key_type)
+    assert root.cert.issued(inter.cert)
+    assert not other.cert.issued(inter.cert), "same name, wrong key must not verify"
+    assert not inter.cert.issued(root.cert)
+    assert root.cert.self_signed and not inter.cert.self_signed
+
+
+def test_loading_pem_der_pkcs7_and_bundles(pki, tmp_path):
+    a, b = pki["A"]["inter"].cert, pki["B"]["inter"].cert
+    bundle = to_pem_bundle([a, b]).encode()
+    assert load_certificates(bundle) == [a, b]
+    assert load_certificates(a.der) == [a]
+    from cryptography.hazmat.primitives.serialization import pkcs7
+    serialize = getattr(pkcs7, "serialize_certificates", None)
+    if serialize is not None:  # 37.0+: build the .p7c with cryptography
+        from cryptography.hazmat.primitives.serialization import Encoding
+        p7 = serialize([a.x509, b.x509], Encoding.DER)
+    else:  # 3.4: let openssl build it
+        (tmp_path / "in.pem").write_bytes(bundle)
+        subprocess.run(["openssl", "crl2pkcs7", "-nocrl", "-certfile", str(tmp_path / "in.pem"), "-outform", "DER",
+                        "-out", str(tmp_path / "out.p7c")], check=True)
+        p7 = (tmp_path / "out.p7c").read_bytes()
+    assert set(load_certificates(p7)) == {a, b}
+
+
+def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path):
+    for junk in (b"", b"hello", b"\x30\x03\x02\x01\x01", b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n"):
+        with pytest.raises(CertificateError):
+            load_certificates(junk)
+    with pytest.raises(CertificateError) as info:
+        load_certificate_file(tmp_path / "missing.pem")
+    assert "missing.pem" in str(info.value)
+
+
+def test_non_strict_loading_skips_broken_blocks(pki):
+    good = pki["A"]["root"].cert
+    text = (good.pem() + "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").encode()
+    problems = []
+    assert load_certificates(text, strict=False, problems=problems) == [good]
+    assert len(problems) == 1 and "block 2" in problems[0]
+
+
+def test_dates_are_utc_aware_on_every_version(pki):
+    cert = pki["A"]["root"].cert.x509
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assert compat.not_before(cert) < now < compat.not_after(cert)
+
+
+def test_certs_only_pkcs12_round_trip(pki):
+    cas = [(pki["A"]["root"].cert.x509, "Test Root A"), (pki["A"]["inter"].cert.x509, "Test Issuing CA A")]
+    blob = compat.serialize_ca_pkcs12(cas, b"s3cret")
+    back = compat.load_pkcs12_certs(blob, b"s3cret")
+    assert {c.fingerprint(compat.hashes.SHA256()) for c, _ in back} == {c.fingerprint(compat.hashes.SHA256()) for c, _ in cas}
+    names = {name for _, name in back}
+    if compat.pkcs12_labels_carried() and hasattr(__import__("cryptography.hazmat.primitives.serialization.pkcs12", fromlist=["x"]), "load_pkcs12"):
+        assert names == {"Test Root A", "Test Issuing CA A"}
+    else:
+        assert names == {None}
+    with pytest.raises(Exception):
+        compat.load_pkcs12_certs(blob, b"wrong")
+
+
+def test_certs_are_hashable_by_fingerprint(pki):
+    a1 = pki["A"]["root"].cert
+    a2 = Cert(a1.der)
+    assert a1 == a2 and len({a1, a2}) == 1 and repr(a1).startswith("<Cert ")
