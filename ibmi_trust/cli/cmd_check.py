@@ -1,13 +1,14 @@
 """ibmi-trust check TARGET: would this server's chains verify against the store?"""
 import click
 
-from ibmi_trust.cli.common import pass_params, probe_options, sourcing_options, store_options
+from ibmi_trust.cli.common import pass_params, probe_options, rate_options, sourcing_options, store_options
 
 
 @click.command("check")
 @click.argument("target")
 @store_options
 @probe_options
+@rate_options
 @sourcing_options
 @click.option("--warn-days", type=click.IntRange(0, 3650), default=30, show_default=True,
               help="WARNING when a certificate on a path (anchors included) expires within N days.")

@@ -3,13 +3,14 @@ import sys
 
 import click
 
-from ibmi_trust.cli.common import pass_params, probe_options, sourcing_options, store_options
+from ibmi_trust.cli.common import pass_params, probe_options, rate_options, sourcing_options, store_options
 
 
 @click.command("fix")
 @click.argument("target")
 @store_options
 @probe_options
+@rate_options
 @sourcing_options
 @click.option("--app-id", metavar="ID", help="IBM i: also add new CAs to this application's CA trust list.")
 @click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")

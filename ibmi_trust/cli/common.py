@@ -30,6 +30,13 @@ probe_options = _compose(
                  help="IBM i: offer only what QSSLPCL/QSSLCSL allow and send no SNI, as a GSKit client would."),
 )
 
+rate_options = _compose(
+    click.option("--rate", type=click.FloatRange(0.1, 1000.0), default=10.0, show_default=True,
+                 help="At most this many handshakes a second to one host."),
+    click.option("--concurrency", type=click.IntRange(1, 16), default=4, show_default=True,
+                 help="At most this many handshakes at once to one host."),
+)
+
 store_options = _compose(
     click.option("--store", "store_spec", metavar="SPEC",
                  help="*SYSTEM (default on IBM i), an IFS .KDB path, capath:DIR or bundle:FILE."),
@@ -51,7 +58,7 @@ sourcing_options = _compose(
 
 
 def build_probe_options(protocol=None, ehlo=None, timeout=10.0, rounds=None, min_share=0.05, resolve=(),
-                        no_sni=False, tls_version=None, like_system=False, **_ignored):
+                        no_sni=False, tls_version=None, like_system=False, rate=10.0, concurrency=4, **_ignored):
     from ibmi_trust.probe import ProbeOptions
     from ibmi_trust.probe.target import parse_resolve
 
@@ -62,6 +69,7 @@ def build_probe_options(protocol=None, ehlo=None, timeout=10.0, rounds=None, min
         timeout=timeout, ehlo=ehlo, rounds=rounds, min_share=min_share,
         sni=("off",) if (no_sni or like_system) else ("on", "off"),
         tls_version=tls_version, resolve=pinned or None, like_system=like_system,
+        rate=rate, concurrency=concurrency,
     )
 
 

@@ -1,0 +1,204 @@
+"""`ibmi-trust store list|add|remove|backup|restore --store SPEC`."""
+import functools
+
+import click
+
+
+def _store_options(func):
+    """Options every store subcommand takes (IBM i ones are passed through)."""
+    options = [
+        click.option("--store", "spec", metavar="SPEC",
+                     help="*SYSTEM (default on IBM i), /path/STORE.KDB, capath:DIR or bundle:FILE."),
+        click.option("--backup-dir", type=click.Path(file_okay=False), metavar="DIR",
+                     help="Keep backups here (default: beside the store)."),
+        click.option("--retention", type=click.IntRange(min=1), default=10, show_default=True,
+                     help="Backups kept per store; older ones are deleted."),
+        click.option("--lock-timeout", type=click.FloatRange(min=0), default=10.0, show_default=True,
+                     help="Seconds to wait for another writer."),
+        click.option("--password-env", metavar="NAME",
+                     help="IBM i stores: environment variable holding the store password."),
+        click.option("--password-file", type=click.Path(dir_okay=False), metavar="PATH",
+                     help="IBM i stores: file (readable only by its owner) holding the password."),
+        click.option("--app-id", metavar="ID",
+                     help="IBM i: also add new CAs to this application's CA trust list."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _open(kwargs):
+    from ibmi_trust.store.spec import StoreOptions, open_store
+
+    options = StoreOptions(
+        password_env=kwargs.pop("password_env"), password_file=kwargs.pop("password_file"),
+        backup_dir=kwargs.pop("backup_dir"), retention=kwargs.pop("retention"),
+        app_id=kwargs.pop("app_id"), lock_timeout=kwargs.pop("lock_timeout"),
+    )
+    return open_store(kwargs.pop("spec"), options)
+
+
+def _with_store(func):
+    """Open the store from the common options and pass it on."""
+    @_store_options
+    @click.pass_context
+    @functools.wraps(func)
+    def wrapper(ctx, **kwargs):
+        as_json = kwargs.pop("as_json")
+        store = _open(kwargs)
+        func(ctx, store, as_json, **kwargs)
+        ctx.exit(0)
+    return wrapper
+
+
+@click.group(name="store")
+def command():
+    """List and change a trust store.
+
+    \b
+    Stores (--store):
+      *SYSTEM                 IBM i system store (the default on IBM i)
+      /path/STORE.KDB         another IBM i certificate store
+      capath:DIR              OpenSSL hashed directory (sendmail CACertPath)
+      bundle:FILE             PEM bundle (an application's CAfile)
+
+    Every change takes a lock, backs the store up first, writes atomically,
+    re-reads the store to confirm and rolls back on any failure.
+    """
+
+
+@command.command(name="list")
+@_with_store
+def list_command(ctx, store, as_json):
+    """Show the certificates in the store."""
+    entries = store.list()
+    problems = store.problems
+    if as_json:
+        from ibmi_trust.cli.output import emit_json
+
+        emit_json({"store": store.spec, "entries": [e.summary() for e in entries],
+                   "problems": [vars(p) for p in problems]})
+        return
+    for entry in entries:
+        click.echo(_entry_text(entry))
+    click.echo("%d certificate(s) in %s" % (len(entries), store.spec))
+    for problem in problems:
+        click.echo("problem: %s: %s" % (problem.where, problem.reason), err=True)
+
+
+@command.command(name="add")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--trust-root", "trust_roots", multiple=True, metavar="SHA256",
+              help="Approve this root (self-issued) certificate by its SHA-256; repeatable.")
+@click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
+@_with_store
+def add_command(ctx, store, as_json, files, trust_roots, dry_run):
+    """Add the CA certificates in FILES (PEM, DER or PKCS#7).
+
+    A root certificate is added only with --trust-root naming its SHA-256.
+    Certificates already in the store are reported and left alone.
+    """
+    from ibmi_trust.certs import load_certificate_file
+    from ibmi_trust.store.approval import check_addable, unused_approvals
+
+    certs = list(dict.fromkeys(c for path in files for c in load_certificate_file(path)))
+    check_addable(certs, trust_roots)
+    for unused in unused_approvals(certs, trust_roots):
+        click.echo("warning: --trust-root %s matches none of the certificates given" % unused, err=True)
+    _show_report(store.add(certs, dry_run=dry_run), as_json)
+
+
+@command.command(name="remove")
+@click.argument("selectors", nargs=-1, required=True)
+@click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
+@_with_store
+def remove_command(ctx, store, as_json, selectors, dry_run):
+    """Remove certificates by SHA-256 fingerprint or by label (as `store list` shows)."""
+    _show_report(store.remove(selectors, dry_run=dry_run), as_json)
+
+
+@command.command(name="backup")
+@_with_store
+def backup_command(ctx, store, as_json):
+    """Back the store up now."""
+    backup = store.backup()
+    if as_json:
+        from ibmi_trust.cli.output import emit_json
+
+        emit_json(vars(backup))
+        return
+    click.echo("backup %s in %s" % (backup.id, backup.location))
+
+
+@command.command(name="restore")
+@click.argument("backup_id", required=False)
+@click.option("--list", "list_only", is_flag=True, help="List the backups; restore nothing.")
+@click.option("--dry-run", is_flag=True, help="Show what restoring would change; change nothing.")
+@_with_store
+def restore_command(ctx, store, as_json, backup_id, list_only, dry_run):
+    """Put back a backup (the newest without BACKUP_ID); the current state is backed up first."""
+    if list_only:
+        backups = store.backups()
+        if as_json:
+            from ibmi_trust.cli.output import emit_json
+
+            emit_json([vars(b) for b in backups])
+            return
+        for backup in backups:
+            click.echo("%s  %s" % (backup.id, backup.location))
+        click.echo("%d backup(s) of %s" % (len(backups), store.spec))
+        return
+    _show_report(store.restore(backup_id, dry_run=dry_run), as_json)
+
+
+# -- text output ------------------------------------------------------------
+def _entry_text(entry) -> str:
+    cert = entry.cert
+    lines = ["%s  %s" % (entry.label, cert.subject),
+             "    SHA-256  %s" % cert.sha256,
+             "    issuer   %s" % ("(self-issued)" if cert.self_issued else cert.issuer),
+             "    valid    %s to %s%s" % (cert.not_before.date(), cert.not_after.date(), _validity_flag(cert))]
+    if entry.enabled is not None:
+        lines.append("    enabled  %s" % ("yes" if entry.enabled else "no"))
+    if entry.trusted is not None:
+        lines.append("    trusted  %s" % ("yes" if entry.trusted else "no"))
+    return "\n".join(lines)
+
+
+def _validity_flag(cert) -> str:
+    import datetime
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if now > cert.not_after:
+        return "  EXPIRED"
+    if now < cert.not_before:
+        return "  NOT YET VALID"
+    return ""
+
+
+def _show_report(report, as_json: bool) -> None:
+    if as_json:
+        from ibmi_trust.cli.output import emit_json
+
+        emit_json(report.summary())
+        return
+    if report.dry_run:
+        click.echo("dry run: nothing was changed")
+    verb = "would " if report.dry_run else ""
+    for entry in report.added:
+        click.echo("%s%-9s %s  %s  SHA-256 %s" % (verb, "add" if verb else "added", entry.label,
+                                                 entry.cert.subject, entry.cert.sha256))
+    for entry in report.already_present:
+        click.echo("present   %s  %s" % (entry.label, entry.cert.subject))
+    for entry in report.removed:
+        click.echo("%s%-9s %s  %s  SHA-256 %s" % (verb, "remove" if verb else "removed", entry.label,
+                                                 entry.cert.subject, entry.cert.sha256))
+    for selector in report.not_found:
+        click.echo("not found %s" % selector)
+    if report.backup is not None:
+        click.echo("backup    %s in %s" % (report.backup.id, report.backup.location))
+    for note in report.notes:
+        click.echo("  %s" % note)
+    if not report.changed and not report.dry_run:
+        click.echo("nothing to change in %s" % report.store)
