@@ -1,0 +1,112 @@
+"""The IBM i backend against a REAL IBM i, on a scratch .KDB store only.
+
+Skipped unless IBMI_TRUST_LIVE=1. Needs:
+    IBMI_TRUST_LIVE_KDB           IFS path of a throw-away store created in DCM
+                                  (never DEFAULT.KDB: the suite refuses it)
+    IBMI_TRUST_LIVE_KDB_PASSWORD  that store's password (read through
+                                  --password-env, as operators would pass it)
+Put one CA into the scratch store with DCM first (what QYKMEXPK does with an
+empty store is UNCONFIRMED). Also needs a profile with *ALLOBJ and *SECADM, the ibm-iaccess ODBC driver (DSN
+*LOCAL) and XMLSERVICE. It runs the same operations as the simulator tests:
+list, add (twice: the second must be a no-op), backup, restore. It also
+prints what it saw (column names, labels), which settles several
+UNCONFIRMED items (docs/verify-on-your-system.md).
+
+    IBMI_TRUST_LIVE=1 IBMI_TRUST_LIVE_KDB=/home/me/trust-test.KDB \\
+    IBMI_TRUST_LIVE_KDB_PASSWORD=... python3.9 -m pytest -s tests/live
+"""
+import hashlib
+import os
+
+import pytest
+
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(os.environ.get("IBMI_TRUST_LIVE") != "1", reason="set IBMI_TRUST_LIVE=1 on an IBM i"),
+]
+
+PASSWORD_ENV = "IBMI_TRUST_LIVE_KDB_PASSWORD"
+
+
+@pytest.fixture(scope="module")
+def scratch_kdb():
+    path = os.environ.get("IBMI_TRUST_LIVE_KDB", "")
+    if not path:
+        pytest.fail("IBMI_TRUST_LIVE_KDB must name a scratch .KDB store")
+    if os.path.basename(path).upper() == "DEFAULT.KDB":
+        pytest.fail("refusing to run against %s: use a throw-away store, never *SYSTEM" % path)
+    if not os.path.isfile(path):
+        pytest.fail("%s does not exist: create a throw-away store in DCM first" % path)
+    if not os.environ.get(PASSWORD_ENV):
+        pytest.fail("%s must hold the scratch store's password" % PASSWORD_ENV)
+    return path
+
+
+@pytest.fixture(scope="module")
+def session():
+    from ibmi_trust.ibmi.session import IbmiSession
+
+    with IbmiSession() as live:
+        yield live
+
+
+@pytest.fixture
+def store(scratch_kdb, session, tmp_path):
+    from ibmi_trust.ibmi.system_store import SystemStore
+    from ibmi_trust.store.spec import StoreOptions
+
+    return SystemStore(scratch_kdb, StoreOptions(password_env=PASSWORD_ENV, backup_dir=str(tmp_path)),
+                       session=session)
+
+
+def digest(path):
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def test_certificate_info_columns(session, scratch_kdb):
+    from ibmi_trust.errors import IbmiApiError
+
+    try:
+        rows = session.query("certificate_info.sql", ("*NOPWD", scratch_kdb))
+        print("*NOPWD works for", scratch_kdb)
+    except IbmiApiError as exc:
+        print("*NOPWD failed for %s: %s" % (scratch_kdb, exc))
+        rows = session.query("certificate_info.sql", (os.environ[PASSWORD_ENV], scratch_kdb))
+    print("CERTIFICATE_INFO columns:", sorted(rows[0]) if rows else "(no rows)")
+    assert rows, "put one CA into the scratch store in DCM first"
+
+
+def test_tls_system_values(session):
+    from ibmi_trust.ibmi.sysvals import read_tls_system_values
+
+    values = read_tls_system_values(session)
+    print("TLS system values:", values)
+    assert set(values) == {"QSSLPCL", "QSSLCSL", "QSSLCSLCTL"}
+
+
+def test_applications(session):
+    from ibmi_trust.ibmi.trustlist import applications
+
+    apps = applications(session)
+    print("applications managing CA trust:", [a.app_id for a in apps if a.manages_ca_trust])
+    assert all(a.app_id for a in apps)
+
+
+def test_add_is_confirmed_idempotent_and_restorable(store, scratch_kdb):
+    from ibmi_trust.testing.pki import CA
+
+    root = CA.root("ibmi-trust live test root", key_type="rsa")
+    inter = root.intermediate("ibmi-trust live test issuing CA", key_type="rsa")
+    before = digest(scratch_kdb)
+    backup = store.backup()
+    report = store.add([root.cert, inter.cert])
+    print("added:", [(e.label, e.cert.sha256[:16]) for e in report.added], report.notes)
+    assert {e.cert.sha256 for e in report.added} == {root.cert.sha256, inter.cert.sha256}
+    listed = {e.cert.sha256: e.label for e in store.list()}
+    assert root.cert.sha256 in listed and inter.cert.sha256 in listed
+    again = store.add([root.cert])
+    assert not again.changed and again.already_present
+    store.restore(backup.id)
+    assert digest(scratch_kdb) == before
+    assert root.cert.sha256 not in {e.cert.sha256 for e in store.list()}

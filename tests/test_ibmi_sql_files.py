@@ -1,0 +1,57 @@
+"""sql/*.sql: one documented statement per file, the only SQL the package sends."""
+import os
+import re
+
+import pytest
+
+from ibmi_simulator import Simulator
+from ibmi_trust.ibmi.sql_text import statement, statement_names
+from ibmi_trust.resources import read_text
+
+NAMES = statement_names()
+PACKAGE_IBMI = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ibmi_trust", "ibmi")
+
+
+def test_the_expected_statements_ship():
+    assert {"certificate_info.sql", "certificate_usage_info.sql", "expiring_cas.sql",
+            "tls_system_values.sql"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_header_names_purpose_ibm_doc_and_parameters(name):
+    header = [line for line in read_text("sql", name).splitlines() if line.startswith("--")]
+    text = "\n".join(header)
+    assert re.search(r"^-- Purpose: \S", text, re.M), name
+    assert re.search(r"^-- IBM doc: https://\S+", text, re.M), name
+    assert re.search(r"^-- Parameters:", text, re.M), name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parameter_markers_match_the_documented_parameters(name):
+    header = read_text("sql", name)
+    declared = re.findall(r"^--\s+(\d+)\s+\S", header, re.M)
+    markers = statement(name).count("?")
+    if "Parameters: none" in header:
+        assert markers == 0
+    else:
+        assert markers == len(declared) > 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_statement_is_known_to_the_simulator(tmp_path, name):
+    sim = Simulator(tmp_path)
+    params = ("*NOPWD", "*SYSTEM") if statement(name).count("?") == 2 else ()
+    columns, _rows = sim.execute(statement(name), params)
+    assert columns
+
+
+def test_no_sql_text_inline_in_the_backend():
+    pattern = re.compile(r"\b(SELECT|FROM QSYS2|CALL QSYS)\b")
+    offenders = []
+    for file_name in os.listdir(PACKAGE_IBMI):
+        if file_name.endswith(".py"):
+            with open(os.path.join(PACKAGE_IBMI, file_name), encoding="utf-8") as handle:
+                for number, line in enumerate(handle, 1):
+                    if pattern.search(line) and not line.lstrip().startswith(("#", '"', "-")) and "`" not in line:
+                        offenders.append("%s:%d: %s" % (file_name, number, line.strip()))
+    assert offenders == []

@@ -1,0 +1,298 @@
+"""SystemStore on the simulator: list, add (idempotent, confirmed, rolled back),
+application trust lists, backup and restore of the real KDB/RDB files."""
+import os
+
+import pytest
+
+from ibmi_simulator import Simulator, system_store, tree_bytes
+from ibmi_trust.errors import ConfigError, PasswordError, StoreError, StoreLocked, StoreWriteError
+from ibmi_trust.ibmi import kdb_backup
+from ibmi_trust.testing.pki import CA
+
+
+@pytest.fixture(scope="module")
+def chain():
+    root = CA.root("Mail Root CA")
+    inter = root.intermediate("Mail Issuing CA")
+    return {"root": root.cert, "inter": inter.cert, "reissued_root": root.reissue().cert}
+
+
+@pytest.fixture
+def sim(tmp_path):
+    return Simulator(tmp_path / "ifs")
+
+
+@pytest.fixture
+def store(sim, monkeypatch, tmp_path):
+    return system_store(sim, monkeypatch, tmp_path)
+
+
+def store_dir(sim):
+    return sim.system_kdb.parent
+
+
+def imports(sim):
+    return [key for key, _params in sim.program_log if key == "QYKMIMPK"]
+
+
+def test_list_joins_labels_and_certificate_bytes(store, sim):
+    entries = store.list()
+    assert [(e.label, e.cert.subject) for e in entries] == \
+        [("Simulated Preinstalled Root CA", "CN=Simulated Preinstalled Root CA,O=ibmi-trust test")]
+    assert entries[0].trusted is None and store.problems == []
+    sql, params = sim.sql_log[0]
+    assert params == ("*NOPWD", "*SYSTEM")                         # *NOPWD first (ref 1.2)
+
+
+def test_add_imports_with_subject_labels_backs_up_and_confirms(store, sim, chain):
+    before = tree_bytes(store_dir(sim))
+    report = store.add([chain["root"], chain["inter"]])
+    assert [(e.label, e.cert.sha256) for e in report.added] == \
+        [("Mail Root CA", chain["root"].sha256), ("Mail Issuing CA", chain["inter"].sha256)]
+    assert [label for label, _c in sim.entries()][-2:] == ["Mail Root CA", "Mail Issuing CA"]
+    backup = report.backup
+    assert sorted(os.listdir(backup.location)) == ["DEFAULT.KDB", "DEFAULT.RDB"]
+    assert {name: (open(os.path.join(backup.location, name), "rb").read()) for name in os.listdir(backup.location)} \
+        == before
+    assert os.stat(os.path.dirname(backup.location)).st_mode & 0o077 == 0
+    assert all(os.stat(os.path.join(backup.location, n)).st_mode & 0o077 == 0 for n in os.listdir(backup.location))
+    assert len(imports(sim)) == 1
+
+
+def test_adding_what_is_present_is_a_reported_no_op(store, sim, chain):
+    store.add([chain["root"]])
+    snapshot = tree_bytes(store_dir(sim))
+    report = store.add([chain["root"], chain["root"]])
+    assert not report.changed and report.backup is None
+    assert [e.label for e in report.already_present] == ["Mail Root CA"]
+    assert tree_bytes(store_dir(sim)) == snapshot and len(imports(sim)) == 1
+
+
+def test_same_public_key_is_not_imported_and_says_why(store, sim, chain):
+    store.add([chain["root"]])
+    report = store.add([chain["reissued_root"]])
+    assert not report.changed and [e.label for e in report.already_present] == ["Mail Root CA"]
+    assert any("same public key as Mail Root CA" in note for note in report.notes)
+
+
+def test_label_clash_with_an_existing_certificate_gets_the_expiry_year(store, sim, chain):
+    other = CA.root("Mail Root CA").cert            # same subject, different key
+    sim.add_certificate(other, "Mail Root CA")
+    report = store.add([chain["root"]])
+    assert report.added[0].label == "Mail Root CA (%d)" % chain["root"].not_after.year
+
+
+def test_dry_run_changes_nothing(store, sim, chain, tmp_path):
+    snapshot = tree_bytes(store_dir(sim))
+    report = store.add([chain["root"]], dry_run=True)
+    assert report.dry_run and [e.label for e in report.added] == ["Mail Root CA"]
+    assert tree_bytes(store_dir(sim)) == snapshot
+    assert imports(sim) == [] and store.backups() == []
+
+
+def test_failed_import_is_rolled_back(store, sim, chain):
+    snapshot = tree_bytes(store_dir(sim))
+    sim.fail_program("QYKMIMPK", "CPFB006")
+    with pytest.raises(StoreWriteError) as caught:
+        store.add([chain["root"]])
+    assert "QYKMIMPK failed: CPFB006" in str(caught.value) and "rolled back" in str(caught.value)
+    assert tree_bytes(store_dir(sim)) == snapshot
+
+
+def test_silently_skipped_import_is_caught_by_the_re_read_and_rolled_back(store, sim, chain):
+    # ref 4.1: QYKMIMPK skips an entry whose label exists, without an error. Another
+    # DCM user takes the label between our plan and the import:
+    snapshot = tree_bytes(store_dir(sim))
+    sim.before_program("QYKMIMPK", lambda: sim.add_certificate(CA.root("Racer").cert, "Mail Root CA"))
+    with pytest.raises(StoreWriteError) as caught:
+        store.add([chain["root"]])
+    assert "Mail Root CA is not in the store" in str(caught.value)
+    assert tree_bytes(store_dir(sim)) == snapshot
+
+
+def test_restore_rewrites_the_files_in_place(store, sim, chain):
+    # Rewriting in place (not rename) keeps the store's owner and IBM i authorities.
+    store.add([chain["root"]])
+    inode = os.stat(str(sim.system_kdb)).st_ino
+    store.restore()
+    assert os.stat(str(sim.system_kdb)).st_ino == inode
+    assert [label for label, _c in sim.entries()] == ["Simulated Preinstalled Root CA"]
+
+
+def test_without_a_password_reading_names_the_options(sim, monkeypatch, tmp_path):
+    store = system_store(sim, monkeypatch, tmp_path, with_password=False)
+    monkeypatch.delenv("IBMI_TRUST_API_NOPWD", raising=False)
+    with pytest.raises(PasswordError) as caught:
+        store.list()
+    assert "--password-env" in caught.value.hint and caught.value.exit_code == 4
+
+
+def test_api_nopwd_setting_reads_without_a_password(sim, monkeypatch, tmp_path):
+    store = system_store(sim, monkeypatch, tmp_path, with_password=False)
+    monkeypatch.setenv("IBMI_TRUST_API_NOPWD", "1")
+    sim.apis_accept_nopwd = True
+    assert [e.label for e in store.list()] == ["Simulated Preinstalled Root CA"]
+
+
+def test_a_kdb_path_store_falls_back_from_nopwd_to_the_password(sim, monkeypatch, tmp_path, chain):
+    path = sim.create_store(tmp_path / "ifs" / "scratch" / "TEST.KDB", "scratch-pw")
+    sim.add_certificate(chain["root"], "Mail Root CA", path=path)
+    monkeypatch.setenv("SCRATCH_PW", "scratch-pw")
+    store = system_store(sim, monkeypatch, tmp_path, str(path), password_env="SCRATCH_PW")
+    assert [e.label for e in store.list()] == ["Mail Root CA"]
+    params = [p for sql, p in sim.sql_log if "CERTIFICATE_INFO" in sql]
+    assert params == [("*NOPWD", str(path)), ("scratch-pw", str(path))]
+    report = store.add([chain["inter"]])
+    assert [e.label for e in report.added] == ["Mail Issuing CA"]
+    assert sim.entries() == [("Simulated Preinstalled Root CA", sim.entries()[0][1])]   # *SYSTEM untouched
+
+
+def test_unknown_certificate_info_columns_are_reported(store, sim):
+    sim.certificate_info_columns = ["CERT_LABEL", "VALID_TO"]
+    with pytest.raises(StoreError) as caught:
+        store.list()
+    assert "CERTIFICATE_LABEL" in str(caught.value) and "CERT_LABEL, VALID_TO" in str(caught.value)
+    assert "CERTIFICATE_INFO_COLUMNS" in caught.value.hint
+
+
+def test_remove_is_refused_and_points_to_dcm(store):
+    with pytest.raises(StoreError) as caught:
+        store.remove(["Mail Root CA"])
+    assert "no API" in str(caught.value) and "Digital Certificate Manager" in caught.value.hint
+
+
+# -- application CA trust lists ---------------------------------------------------
+def test_managed_application_gets_the_new_ca_in_its_trust_list(sim, monkeypatch, tmp_path, chain):
+    sim.add_application("QIBM_QTMS_SMTP_CLIENT", managed=True)
+    store = system_store(sim, monkeypatch, tmp_path, app_id="QIBM_QTMS_SMTP_CLIENT")
+    dry = store.add([chain["root"]], dry_run=True)
+    assert "would add Mail Root CA to the CA trust list of QIBM_QTMS_SMTP_CLIENT" in dry.notes
+    assert sim.trust_lists["QIBM_QTMS_SMTP_CLIENT"] == []
+    report = store.add([chain["root"]])
+    assert sim.trust_lists["QIBM_QTMS_SMTP_CLIENT"] == ["Mail Root CA"]
+    assert "added Mail Root CA to the CA trust list of QIBM_QTMS_SMTP_CLIENT" in report.notes
+    key, params = sim.program_log[-1]
+    assert key == "QycdAddCACertTrust"
+    assert params[:5] == ["QIBM_QTMS_SMTP_CLIENT", 21, "1", "Mail Root CA", 12]   # ref 8.1
+
+
+def test_unmanaged_application_needs_nothing_more(sim, monkeypatch, tmp_path, chain):
+    sim.add_application("QIBM_QTMS_SMTP_CLIENT", managed=False)
+    store = system_store(sim, monkeypatch, tmp_path, app_id="QIBM_QTMS_SMTP_CLIENT")
+    report = store.add([chain["root"]])
+    assert any("MANAGED_CA_TRUSTS=NO" in note for note in report.notes)
+    assert "QycdAddCACertTrust" not in [key for key, _p in sim.program_log]
+
+
+def test_unknown_application_is_refused_before_any_change(sim, monkeypatch, tmp_path, chain):
+    store = system_store(sim, monkeypatch, tmp_path, app_id="QIBM_NO_SUCH_APP")
+    with pytest.raises(ConfigError):
+        store.add([chain["root"]])
+    assert imports(sim) == []
+
+
+def test_trust_list_failure_rolls_the_import_back(sim, monkeypatch, tmp_path, chain):
+    sim.add_application("QIBM_QTMS_SMTP_CLIENT", managed=True)
+    store = system_store(sim, monkeypatch, tmp_path, app_id="QIBM_QTMS_SMTP_CLIENT")
+    snapshot = tree_bytes(store_dir(sim))
+    sim.fail_program("QycdAddCACertTrust", "CPFB004")
+    with pytest.raises(StoreWriteError) as caught:
+        store.add([chain["root"]])
+    assert "CA trust list of QIBM_QTMS_SMTP_CLIENT failed: QycdAddCACertTrust failed: CPFB004" in str(caught.value)
+    assert tree_bytes(store_dir(sim)) == snapshot
+
+
+def test_app_id_is_for_the_system_store_only(sim, monkeypatch, tmp_path):
+    with pytest.raises(ConfigError):
+        system_store(sim, monkeypatch, tmp_path, "/QIBM/UserData/ICSS/Cert/Server/OTHER.KDB", app_id="X")
+
+
+# -- backups ---------------------------------------------------------------------------
+def test_restore_round_trip_includes_the_rdb(store, sim, chain):
+    original = tree_bytes(store_dir(sim))
+    first = store.backup()
+    store.add([chain["root"]])
+    (store_dir(sim) / "DEFAULT.RDB").write_bytes(b"changed request database\n")
+    dry = store.restore(first.id, dry_run=True)
+    assert dry.notes[0] == "would restore backup %s" % first.id
+    assert tree_bytes(store_dir(sim)) != original
+    report = store.restore(first.id)
+    assert tree_bytes(store_dir(sim)) == original
+    assert report.backup.id != first.id and report.backup.id in [b.id for b in store.backups()]
+    assert any("stash" in note for note in report.notes)                  # ref 10
+    assert [e.label for e in store.list()] == ["Simulated Preinstalled Root CA"]
+
+
+def test_stash_file_is_backed_up_when_present(store, sim):
+    (store_dir(sim) / "DEFAULT.STH").write_bytes(b"stash")
+    backup = store.backup()
+    assert sorted(os.listdir(backup.location)) == ["DEFAULT.KDB", "DEFAULT.RDB", "DEFAULT.STH"]
+
+
+def test_retention_keeps_the_newest(sim, monkeypatch, tmp_path):
+    store = system_store(sim, monkeypatch, tmp_path, retention=2)
+    made = [store.backup().id for _ in range(4)]
+    assert [b.id for b in store.backups()] == list(reversed(made))[:2]
+
+
+def test_a_held_lock_makes_writers_wait_then_give_up(sim, monkeypatch, tmp_path, chain):
+    store = system_store(sim, monkeypatch, tmp_path, lock_timeout=0.2)
+    guard = kdb_backup.guard(store.spec, store.kdb_path, store.options)
+    with guard.lock:
+        with pytest.raises(StoreLocked):
+            store.add([chain["root"]])
+    assert imports(sim) == []
+
+
+def test_off_ibmi_the_system_store_is_refused_clearly(monkeypatch):
+    from ibmi_trust.store.spec import StoreOptions, open_store
+
+    monkeypatch.setenv("IBMI_TRUST_FORCE_PLATFORM", "other")
+    with pytest.raises(ConfigError) as caught:
+        open_store("*SYSTEM", StoreOptions())
+    assert str(caught.value) == "*SYSTEM is an IBM i store; on this machine use --store capath:DIR or bundle:FILE"
+
+
+def test_a_write_killed_midway_is_reported_then_rolled_back_by_the_next_write(sim, monkeypatch, tmp_path, chain):
+    # A real SIGKILL after QYKMIMPK changed the store, before the confirmation
+    # (test hook of ibmi_trust.store.transaction).
+    import subprocess
+    import sys
+
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    script = "\n".join([
+        "import os, sys",
+        "sys.path[:0] = [%r, %r]" % (os.path.dirname(tests_dir), tests_dir),
+        "from pathlib import Path",
+        "from ibmi_simulator import Simulator, system_store",
+        "from ibmi_trust.certs import load_certificates",
+        "class Env:",
+        "    setenv = staticmethod(os.environ.__setitem__)",
+        "store = system_store(Simulator(%r), Env, Path(%r))" % (str(tmp_path / "ifs"), str(tmp_path)),
+        "store.add(load_certificates(sys.stdin.buffer.read()))",
+    ])
+    before = tree_bytes(store_dir(sim))
+    env = dict(os.environ, IBMI_TRUST_TEST_FAIL_AT="before-confirm:kill")
+    proc = subprocess.run([sys.executable, "-c", script], input=chain["root"].pem().encode("ascii"), env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert proc.returncode == -9, proc.stderr.decode()
+    assert "Mail Root CA" in [label for label, _c in sim.entries()]        # the import happened
+    store = system_store(sim, monkeypatch, tmp_path)
+    store.list()
+    assert any("did not finish" in p.reason for p in store.problems)
+    report = store.add([chain["inter"]])
+    assert any("rolled back an interrupted write" in note for note in report.notes)
+    assert [label for label, _c in sim.entries()] == ["Simulated Preinstalled Root CA", "Mail Issuing CA"]
+    assert report.backup is not None and tree_bytes(report.backup.location) == before
+
+
+def test_present_ca_and_a_managed_application_get_a_clear_note(sim, monkeypatch, tmp_path, chain):
+    sim.add_application("QIBM_QTMS_SMTP_CLIENT", managed=True)
+    sim.add_application("QIBM_QTMM_POP_SERVER", managed=False)
+    store = system_store(sim, monkeypatch, tmp_path, app_id="QIBM_QTMS_SMTP_CLIENT")
+    assert [a.app_id for a in store.applications_with_own_ca_list()] == ["QIBM_QTMS_SMTP_CLIENT"]
+    report = store.add([sim.entries()[0][1]])
+    assert not report.changed
+    assert any(note.startswith("Simulated Preinstalled Root CA already in *SYSTEM; QIBM_QTMS_SMTP_CLIENT keeps")
+               for note in report.notes)
+    assert "QycdAddCACertTrust" not in [key for key, _p in sim.program_log]
