@@ -34,6 +34,29 @@ def report_error(exc: IbmiTrustError) -> None:
         click.echo("  hint: %s" % exc.hint, err=True)
 
 
+CL_RESULTS = "ibmi_trust.cl_results"     # ctx.meta key: {"path", "target", "store"}
+
+
+def remember_cl_results(ctx, path, **context) -> None:
+    """Commands run by a CL program (--cl-results) register where their
+    records go, so an expected failure still reaches the caller's job log."""
+    if path:
+        ctx.meta[CL_RESULTS] = dict(context, path=path)
+
+
+def _write_cl_failure(ctx, exc) -> None:
+    context = ctx.meta.get(CL_RESULTS)
+    if not context:
+        return
+    from ibmi_trust.ibmi import messages
+    from ibmi_trust.jobs.clresults import failure_records
+
+    try:
+        messages.write_results(context["path"], failure_records(exc, context))
+    except OSError as err:
+        click.echo("ibmi-trust: cannot write CL results %s: %s" % (context["path"], err.strerror or err), err=True)
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return _command_names()
@@ -61,6 +84,7 @@ class LazyGroup(click.Group):
             raise
         except IbmiTrustError as exc:
             report_error(exc)
+            _write_cl_failure(ctx, exc)
             ctx.exit(exc.exit_code)
 
 

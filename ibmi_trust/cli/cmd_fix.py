@@ -33,10 +33,12 @@ def command(ctx, params):
     (store left as it was), 5 refused (nothing changed), 6 rolled back.
     """
     from ibmi_trust.cli.common import build_check_options, normalise_fingerprints, parse_target
+    from ibmi_trust.cli import remember_cl_results
     from ibmi_trust.cli.output import Progress, emit_json
     from ibmi_trust.jobs import render_fix
     from ibmi_trust.jobs.fix import run_fix
 
+    remember_cl_results(ctx, params["cl_results"], target=params["target"], store=params["store_spec"])
     target = parse_target(params["target"], params["protocol"])
     options = build_check_options(params)
     quiet = params["as_json"]
@@ -79,5 +81,5 @@ def command(ctx, params):
     if params.get("cl_results"):
         from ibmi_trust.jobs.clresults import write_fix_results
 
-        write_fix_results(params["cl_results"], result)
+        write_fix_results(params["cl_results"], result, explanation)
     ctx.exit(result.exit_code)

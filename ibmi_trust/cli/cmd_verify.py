@@ -28,10 +28,12 @@ def command(ctx, params):
     options here are defaults.
     """
     from ibmi_trust.cli.common import build_check_options
+    from ibmi_trust.cli import remember_cl_results
     from ibmi_trust.cli.output import Progress, emit_json
     from ibmi_trust.jobs.config import load_config
     from ibmi_trust.jobs.verify import run_verify, verify_text
 
+    remember_cl_results(ctx, params["cl_results"], target=params["config_path"], store=params["store_spec"])
     configs = load_config(params["config_path"])
     shared_sourcing = build_check_options(dict(params, warn_days=30)).sourcing   # one AIA cache for the run
 
@@ -60,7 +62,7 @@ def command(ctx, params):
     if params.get("cl_results"):
         from ibmi_trust.jobs.clresults import write_verify_results
 
-        write_verify_results(params["cl_results"], result)
+        write_verify_results(params["cl_results"], result, params["report_path"])
     ctx.exit(result.exit_code)
 
 

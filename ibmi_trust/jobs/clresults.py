@@ -66,9 +66,8 @@ def fix_records(fix, ssl_rc=None) -> List:
         for entry in fix.change.added:
             records.append(m.record(m.IMPORTED, entry.cert.subject, store, entry.cert.sha256, entry.label))
     if ssl_rc is not None and ssl_rc.get("explained") is not None:
-        code, _, constant = (ssl_rc["codes"][0].split(" ", 2) + ["", ""])[1:3] if ssl_rc["codes"] else ("", "", "")
         msgid = m.SSLRC_EXPLAINED if ssl_rc["explained"] else m.SSLRC_NOT_EXPLAINED
-        records.append(m.record(msgid, ssl_rc["code"], constant or code, target))
+        records.append(m.record(msgid, ssl_rc["code"], ssl_rc["constant"], target))
     if fix.dry_run:
         records.append(m.record(m.FIX_PLANNED, target, str(len(fix.plan.items) if fix.plan else 0), store))
     elif fix.change is not None and fix.change.changed:

@@ -21,7 +21,7 @@ def explain_findings(code_text: str, check) -> dict:
     try:
         explanation = explain(code_text)
     except UnknownCode as exc:
-        return {"code": code_text, "explained": None, "codes": [],
+        return {"code": code_text, "explained": None, "codes": [], "constant": "",
                 "text": "--ssl-rc %s: %s" % (code_text, exc.reason)}
     code = explanation.candidates[0]
     failing = [v for v in check.variants if v.report.verdict != "trusted"]
@@ -46,4 +46,4 @@ def explain_findings(code_text: str, check) -> dict:
     else:
         text = ("%s is a %s problem, not a missing CA: see `ibmi-trust explain %s`." % (label, code.category, code_text))
     return {"code": code_text, "explained": explained, "codes": [c.label() for c in explanation.candidates],
-            "text": text}
+            "constant": code.constant, "text": text}

@@ -1,0 +1,92 @@
+"""--cl-results: what the CL command processing program will send to its
+caller's job log, for check, fix and verify, failures included; and verify's
+operator notification through the IBM i simulator."""
+import pytest
+from click.testing import CliRunner
+
+from ibmi_trust.cli import cli
+from ibmi_trust.ibmi import messages as m
+from ibmi_trust.ibmi.session import IbmiSession
+from ibmi_trust.jobs import notify
+from scenarios import Scenario
+
+
+@pytest.fixture
+def sni_scenario(tmp_path):
+    sc = Scenario("sni", tmp_path)
+    yield sc
+    sc.close()
+
+
+def _types(records):
+    return [(r.msgid, r.type) for r in records]
+
+
+def test_check_then_fix_records_reach_the_cl_program(sni_scenario, tmp_path):
+    sc, out = sni_scenario, str(tmp_path / "results.txt")
+    result = CliRunner().invoke(cli, ["check"] + sc.cli_args("--cl-results", out))
+    assert result.exit_code == 2
+    records = m.read_results(out)
+    assert records[-1].msgid == m.NOT_TRUSTED and records[-1].type == "*ESCAPE"
+    assert records[-1].data[2].strip() == "2"           # two roots missing
+    missing = [r for r in records if r.msgid == m.ISSUER_MISSING]
+    assert {r.data[3].strip() for r in missing} == {sc.root_a.cert.sha256, sc.root_b.cert.sha256}
+    assert all(r.type == "*DIAG" for r in records[:-1])
+    assert m.CHAIN_VARIANTS in [r.msgid for r in records]
+
+    result = CliRunner().invoke(cli, ["fix"] + sc.cli_args("--yes", "--ssl-rc", "-23", "--cl-results", out))
+    assert result.exit_code == 0, result.output
+    records = m.read_results(out)
+    assert records[-1].msgid == m.FIXED and records[-1].type == "*COMP" and records[-1].data[1].strip() == "2"
+    imported = [r for r in records if r.msgid == m.IMPORTED]
+    assert len(imported) == 2 and all(r.type == "*INFO" for r in imported)
+    assert m.SSLRC_EXPLAINED in [r.msgid for r in records]
+    assert "is trusted now: 2 certificate(s) imported" in records[-1].text()
+
+    result = CliRunner().invoke(cli, ["check"] + sc.cli_args("--cl-results", out))
+    assert result.exit_code == 0
+    assert _types(m.read_results(out))[-1] == (m.TRUSTED, "*COMP")
+
+
+def test_expected_failure_still_writes_an_escape_record(tmp_path):
+    sc = Scenario("unapproved-root", tmp_path)
+    out = str(tmp_path / "results.txt")
+    try:
+        result = CliRunner().invoke(cli, ["fix"] + sc.cli_args("--yes", "--cl-results", out))
+        assert result.exit_code == 5
+        records = m.read_results(out)
+        assert _types(records) == [(m.FIX_REFUSED, "*ESCAPE")]
+        assert sc.private_root.cert.sha256[:16] in records[0].text()
+        # a bad store spec is a store/config failure: still a record, never silence
+        result = CliRunner().invoke(cli, ["check", sc.target_text, "--protocol", "smtp", "--store", "nosuch:x",
+                                          "--cl-results", out])
+        assert result.exit_code == 3 and _types(m.read_results(out)) == [(m.FAILED, "*ESCAPE")]
+    finally:
+        sc.close()
+
+
+def test_verify_notifies_the_operator_through_sndpgmmsg(tmp_path, sni_scenario):
+    """Real verify run (a CRITICAL target), then notification through the
+    simulator: SNDPGMMSG ... TOMSGQ(QSYSOPR) with the message data."""
+    from ibmi_simulator import Simulator
+
+    from ibmi_trust.jobs.config import TargetConfig
+    from ibmi_trust.jobs.verify import run_verify
+
+    sc = sni_scenario
+    cfg = TargetConfig(name="mail", target=sc.target_text, protocol="smtp", store="bundle:" + sc.store_path,
+                       warn_days=30, app_id=None, ehlo=None, resolve=[])
+    result = run_verify([cfg], lambda _cfg: sc.check_options(sourcing=False))
+    assert result.status == "CRITICAL"
+    sim = Simulator(tmp_path)
+    sent = notify.notify_operator(result, "QSYSOPR", session=IbmiSession(connection=sim.connection()))
+    assert sent == 1
+    commands = [c for c in sim.cl_log if c.startswith("SNDPGMMSG")]
+    assert len(commands) == 1 and "MSGID(ITR0204)" in commands[0] and "TOMSGQ(QSYSOPR)" in commands[0]
+    assert sc.target_text in commands[0]
+    sim.fail_cl("SNDPGMMSG", "CPF2403")       # message queue not found
+    from ibmi_trust.errors import IbmiApiError
+
+    with pytest.raises(IbmiApiError) as info:
+        notify.notify_operator(result, "NOSUCHQ", session=IbmiSession(connection=sim.connection()))
+    assert info.value.message_id == "CPF2403"
