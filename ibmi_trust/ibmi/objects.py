@@ -1,0 +1,247 @@
+"""The IBM i objects of ibmi-trust, and how install-objects creates them.
+
+Everything is created from the packaged cl/ sources, with CL commands run
+through IbmiSession.run_cl (XMLSERVICE, in the database server job):
+
+  LIB                *LIB     CRTLIB, when missing
+  LIB/QITRSRC        *FILE    CRTSRCPF RCDLEN(92): the sources as members
+                              (CPYFRMSTMF), so every compiler and release
+                              reads them (CRTCMD has no SRCSTMF)
+  LIB/ITRPYTHON      *DTAARA  path of the Python interpreter that runs
+                              ibmi-trust (this venv's), read by the CL programs;
+                              set again on every run
+  LIB/ITRMSGF        *MSGF    CRTMSGF + every ADDMSGD of cl/itrmsgf.msgf; a
+                              failure part-way deletes it again (all or nothing)
+  LIB/ITRHELP        *PNLGRP  CRTPNLGRP: F1 help of the commands
+  LIB/ITRCHKC ...    *PGM     CRTBNDCL: the command processing programs,
+                              compiled with INCLUDE members ITRDCLI/ITRRUNI
+                              and QTEMP/ITRRESULT (DCLF) present
+  LIB/CHKTLSTRST ... *CMD     CRTCMD PRDLIB(LIB) HLPPNLGRP(LIB/ITRHELP): the
+                              library is on the library list while a command
+                              runs, which is how the programs find ITRMSGF
+  LIB/ITRSSLERR      *PGM     CRTBNDCL, after the commands (it runs CHKTLSTRST)
+
+Idempotent: an object that exists (CHKOBJ) is left alone, so a second run
+creates nothing; --replace deletes and re-creates them (after an upgrade).
+uninstall deletes exactly these objects, and the library only when asked.
+"""
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional, Tuple
+
+from ibmi_trust.errors import ConfigError, IbmiApiError
+
+SOURCE_FILE = "QITRSRC"
+SOURCE_RCDLEN = 92            # 80 characters of source per line (clcheck enforces it)
+MSGF = "ITRMSGF"
+PANEL_GROUP = "ITRHELP"
+PYTHON_DTAARA = "ITRPYTHON"
+PYTHON_DTAARA_LEN = 512
+INCLUDES = ("ITRDCLI", "ITRRUNI")
+RESULT_FILE = "QTEMP/ITRRESULT"
+RESULT_RCDLEN = 2017          # messages.RECORD_LENGTH
+NOT_FOUND = ("CPF9801", "CPF9810")      # CHKOBJ: object / library not found
+ALREADY_EXISTS_IN_QTEMP = "CPF7302"    # CRTPF: file not created (it exists)
+ALREADY_IN_LIBRARY_LIST = "CPF2103"
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    cpp: str
+    text: str
+
+
+COMMANDS = (
+    Command("CHKTLSTRST", "ITRCHKC", "Check TLS Trust (ibmi-trust check/fix)"),
+    Command("DSPSSLRC", "ITRDSPC", "Display SSL Return Code (ibmi-trust explain)"),
+    Command("VFYTLSTRST", "ITRVFYC", "Verify TLS Trust (ibmi-trust verify)"),
+)
+PROGRAMS = tuple(c.cpp for c in COMMANDS)
+CALLABLE_PROGRAMS = ("ITRSSLERR",)          # compiled after the commands it runs
+
+
+def source_name(member: str, kind: str) -> str:
+    """File name in cl/ of a member: ITRCHKC + clle -> itrchkc.clle."""
+    return "%s.%s" % (member.lower(), kind)
+
+
+MEMBER_TYPES = {"clle": "CLLE", "cmd": "CMD", "pnlgrp": "PNLGRP"}
+
+
+@dataclass
+class Report:
+    library: str
+    created: List[str] = field(default_factory=list)     # "LIB/NAME *TYPE"
+    present: List[str] = field(default_factory=list)
+    updated: List[str] = field(default_factory=list)
+    deleted: List[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"library": self.library, "created": self.created, "present": self.present,
+                "updated": self.updated, "deleted": self.deleted}
+
+
+def check_library_name(library: str) -> str:
+    name = (library or "").strip().upper()
+    if not re.match(r"^[A-Z$#@][A-Z0-9$#@_]{0,9}$", name) or name.startswith("Q"):
+        raise ConfigError("%r is not a library name for ibmi-trust" % library,
+                          hint="1-10 characters A-Z 0-9 $ # @ _, not starting with Q (IBM's libraries)")
+    return name
+
+
+def _q(text: str) -> str:
+    from ibmi_trust.ibmi.clsource import quote
+
+    return quote(text)
+
+
+class Installer:
+    """Runs the plan for one library through `session.run_cl`."""
+
+    def __init__(self, session, library: str, *, cl_dir: Optional[str] = None,
+                 progress: Callable[[str], None] = lambda line: None):
+        from ibmi_trust import resources
+
+        self.session = session
+        self.lib = check_library_name(library)
+        self.cl_dir = cl_dir or resources.resource_dir("cl")
+        self.progress = progress
+        self.report = Report(self.lib)
+        self._compile_ready = False        # include members, QTEMP file, library list set up
+        self._added_to_library_list = False
+
+    # -- helpers ---------------------------------------------------------------
+    def run(self, command: str) -> None:
+        self.progress(command)
+        self.session.run_cl(command)
+
+    def run_allowing(self, command: str, message_ids: Tuple[str, ...]) -> bool:
+        """True when the command ran, False when it failed with one of `message_ids`."""
+        try:
+            self.run(command)
+            return True
+        except IbmiApiError as exc:
+            if exc.message_id in message_ids:
+                return False
+            raise
+
+    def exists(self, name: str, objtype: str, lib: str = "") -> bool:
+        return self.run_allowing("CHKOBJ OBJ(%s/%s) OBJTYPE(%s)" % (lib or self.lib, name, objtype), NOT_FOUND)
+
+    def qualified(self, name: str) -> str:
+        return "%s/%s" % (self.lib, name)
+
+    def copy_member(self, member: str, kind: str) -> None:
+        path = os.path.join(self.cl_dir, source_name(member, kind))
+        if not os.path.isfile(path):
+            raise ConfigError("source %s is missing from the package" % path)
+        self.run("CPYFRMSTMF FROMSTMF(%s) TOMBR(%s) MBROPT(*REPLACE) STMFCCSID(1208)"
+                 % (_q(path), _q("/QSYS.LIB/%s.LIB/%s.FILE/%s.MBR" % (self.lib, SOURCE_FILE, member))))
+        self.run("CHGPFM FILE(%s) MBR(%s) SRCTYPE(%s)" % (self.qualified(SOURCE_FILE), member, MEMBER_TYPES[kind]))
+
+    def _ensure(self, name: str, objtype: str, create: Callable[[], None], replace: bool,
+                delete: str = "") -> bool:
+        label = "%s %s" % (self.qualified(name), objtype)
+        if self.exists(name, objtype):
+            if not replace:
+                self.report.present.append(label)
+                return False
+            self.run(delete % self.qualified(name))
+        create()
+        self.report.created.append(label)
+        return True
+
+    # -- the plan -------------------------------------------------------------
+    def install(self, python: str, replace: bool = False) -> Report:
+        if len(python) > PYTHON_DTAARA_LEN:
+            raise ConfigError("the interpreter path is longer than %d characters" % PYTHON_DTAARA_LEN)
+        if self.exists(self.lib, "*LIB", lib="QSYS"):
+            self.report.present.append("%s *LIB" % self.lib)
+        else:
+            self.run("CRTLIB LIB(%s) TEXT('ibmi-trust')" % self.lib)
+            self.report.created.append("%s *LIB" % self.lib)
+        self._ensure(SOURCE_FILE, "*FILE", lambda: self.run(
+            "CRTSRCPF FILE(%s) RCDLEN(%d) TEXT('ibmi-trust CL sources')"
+            % (self.qualified(SOURCE_FILE), SOURCE_RCDLEN)), False)
+        self._python(python)
+        self._ensure(MSGF, "*MSGF", self._create_msgf, replace, "DLTMSGF MSGF(%s)")
+        self._ensure(PANEL_GROUP, "*PNLGRP", self._create_panel_group, replace, "DLTPNLGRP PNLGRP(%s)")
+        for pgm in PROGRAMS:
+            self._ensure(pgm, "*PGM", lambda pgm=pgm: self._compile(pgm), replace, "DLTPGM PGM(%s)")
+        for cmd in COMMANDS:
+            self._ensure(cmd.name, "*CMD", lambda cmd=cmd: self._create_command(cmd), replace,
+                         "DLTCMD CMD(%s)")
+        for pgm in CALLABLE_PROGRAMS:
+            self._ensure(pgm, "*PGM", lambda pgm=pgm: self._compile(pgm), replace, "DLTPGM PGM(%s)")
+        if self._added_to_library_list:
+            self.run_allowing("RMVLIBLE LIB(%s)" % self.lib, ("CPF2104",))
+        return self.report
+
+    def _python(self, python: str) -> None:
+        label = "%s *DTAARA" % self.qualified(PYTHON_DTAARA)
+        if self.exists(PYTHON_DTAARA, "*DTAARA"):
+            self.run("CHGDTAARA DTAARA(%s (1 %d)) VALUE(%s)"
+                     % (self.qualified(PYTHON_DTAARA), PYTHON_DTAARA_LEN, _q(python)))
+            self.report.updated.append(label)
+        else:
+            self.run("CRTDTAARA DTAARA(%s) TYPE(*CHAR) LEN(%d) VALUE(%s) TEXT('ibmi-trust: Python to run')"
+                     % (self.qualified(PYTHON_DTAARA), PYTHON_DTAARA_LEN, _q(python)))
+            self.report.created.append(label)
+
+    def _create_msgf(self) -> None:
+        from ibmi_trust import resources
+        from ibmi_trust.ibmi import clsource, messages
+
+        statements = [s for s in clsource.parse(resources.read_text("cl", messages.MSGF_SOURCE),
+                                                messages.MSGF_SOURCE) if s.command]
+        self.run("CRTMSGF MSGF(%s) TEXT('ibmi-trust messages')" % self.qualified(MSGF))
+        try:
+            for stmt in statements:
+                self.run(stmt.render(MSGF=self.qualified(MSGF)))
+        except IbmiApiError:
+            self.run_allowing("DLTMSGF MSGF(%s)" % self.qualified(MSGF), NOT_FOUND + ("CPF2105",))
+            raise
+
+    def _create_panel_group(self) -> None:
+        self.copy_member(PANEL_GROUP, "pnlgrp")
+        self.run("CRTPNLGRP PNLGRP(%s) SRCFILE(%s) SRCMBR(%s) TEXT('ibmi-trust command help')"
+                 % (self.qualified(PANEL_GROUP), self.qualified(SOURCE_FILE), PANEL_GROUP))
+
+    def _compile(self, pgm: str) -> None:
+        if not self._compile_ready:
+            # Once per run: the include members, the DCLF file in this job's QTEMP,
+            # and the library on the library list (ITRSSLERR names CHKTLSTRST).
+            for member in INCLUDES:
+                self.copy_member(member, "clle")
+            self.run_allowing("CRTPF FILE(%s) RCDLEN(%d)" % (RESULT_FILE, RESULT_RCDLEN),
+                              (ALREADY_EXISTS_IN_QTEMP,))
+            self._added_to_library_list = self.run_allowing("ADDLIBLE LIB(%s) POSITION(*LAST)" % self.lib,
+                                                            (ALREADY_IN_LIBRARY_LIST,))
+            self._compile_ready = True
+        self.copy_member(pgm, "clle")
+        self.run("CRTBNDCL PGM(%s) SRCFILE(%s) SRCMBR(%s) TEXT(%s)"
+                 % (self.qualified(pgm), self.qualified(SOURCE_FILE), pgm, _q("ibmi-trust " + pgm)))
+
+    def _create_command(self, cmd: Command) -> None:
+        self.copy_member(cmd.name, "cmd")
+        self.run("CRTCMD CMD(%s) PGM(%s) SRCFILE(%s) SRCMBR(%s) PRDLIB(%s) HLPPNLGRP(%s) HLPID(*CMD) TEXT(%s)"
+                 % (self.qualified(cmd.name), self.qualified(cmd.cpp), self.qualified(SOURCE_FILE), cmd.name,
+                    self.lib, self.qualified(PANEL_GROUP), _q(cmd.text)))
+
+    # -- uninstall ------------------------------------------------------------
+    def uninstall(self, delete_library: bool = False) -> Report:
+        objects = ([(p, "*PGM", "DLTPGM PGM(%s)") for p in CALLABLE_PROGRAMS]
+                   + [(c.name, "*CMD", "DLTCMD CMD(%s)") for c in COMMANDS]
+                   + [(p, "*PGM", "DLTPGM PGM(%s)") for p in PROGRAMS]
+                   + [(PANEL_GROUP, "*PNLGRP", "DLTPNLGRP PNLGRP(%s)"), (MSGF, "*MSGF", "DLTMSGF MSGF(%s)"),
+                      (PYTHON_DTAARA, "*DTAARA", "DLTDTAARA DTAARA(%s)"), (SOURCE_FILE, "*FILE", "DLTF FILE(%s)")])
+        for name, objtype, delete in objects:
+            if self.exists(name, objtype):
+                self.run(delete % self.qualified(name))
+                self.report.deleted.append("%s %s" % (self.qualified(name), objtype))
+        if delete_library and self.exists(self.lib, "*LIB", lib="QSYS"):
+            self.run("DLTLIB LIB(%s)" % self.lib)
+            self.report.deleted.append("%s *LIB" % self.lib)
+        return self.report

@@ -1,0 +1,227 @@
+"""install-objects / uninstall-objects against the IBM i simulator.
+
+The simulator records every CL command (sim.cl_log). An object catalog on
+top of its on_cl hooks makes CHKOBJ answer CPF9801 until a CRTxxx created
+the object and again after a DLTxxx, as IBM i does, so idempotency and
+uninstall are checked on the commands actually sent.
+"""
+import os
+import re
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from ibmi_trust.cli import cli
+from ibmi_trust.errors import ConfigError, IbmiApiError
+from ibmi_trust.ibmi import clcheck, clsource, messages, objects
+from ibmi_trust.ibmi.objects import Installer
+from ibmi_trust.ibmi.session import IbmiSession
+
+from ibmi_simulator import Simulator
+
+PYTHON = "/QOpenSys/ibmi-trust/venv/bin/python3.9"
+CREATE = {"CRTLIB": ("LIB", "*LIB"), "CRTSRCPF": ("FILE", "*FILE"), "CRTDTAARA": ("DTAARA", "*DTAARA"),
+          "CRTMSGF": ("MSGF", "*MSGF"), "CRTPNLGRP": ("PNLGRP", "*PNLGRP"), "CRTBNDCL": ("PGM", "*PGM"),
+          "CRTCMD": ("CMD", "*CMD")}
+DELETE = {"DLTLIB": ("LIB", "*LIB"), "DLTF": ("FILE", "*FILE"), "DLTDTAARA": ("DTAARA", "*DTAARA"),
+          "DLTMSGF": ("MSGF", "*MSGF"), "DLTPNLGRP": ("PNLGRP", "*PNLGRP"), "DLTPGM": ("PGM", "*PGM"),
+          "DLTCMD": ("CMD", "*CMD")}
+
+
+class Catalog:
+    """Which objects exist, driven by the CL commands the simulator receives."""
+
+    def __init__(self, sim):
+        self.objects = set()
+        sim.on_cl("CHKOBJ", self._chkobj)
+        for verb in CREATE:
+            sim.on_cl(verb + " ", self._create)
+        for verb in DELETE:
+            sim.on_cl(verb + " ", self._delete)
+
+    @staticmethod
+    def _key(command, table):
+        stmt = clsource.parse_statement(command)
+        keyword, objtype = table[stmt.command]
+        name = stmt.text(keyword).split(" ")[0].upper()
+        return ("QSYS/" + name if objtype == "*LIB" else name), objtype
+
+    def _chkobj(self, command):
+        stmt = clsource.parse_statement(command)
+        obj, objtype = stmt.text("OBJ").upper(), stmt.text("OBJTYPE").upper()
+        if objtype != "*LIB" and ("QSYS/" + obj.split("/")[0], "*LIB") not in self.objects:
+            return "CPF9810"
+        return None if (obj, objtype) in self.objects else "CPF9801"
+
+    def _create(self, command):
+        key = self._key(command, CREATE)
+        if key in self.objects:
+            return "CPF5813"
+        self.objects.add(key)
+        return None
+
+    def _delete(self, command):
+        key = self._key(command, DELETE)
+        if key not in self.objects:
+            return "CPF2105"
+        self.objects.discard(key)
+        if key[1] == "*LIB":
+            self.objects = {o for o in self.objects if not o[0].startswith(key[0].split("/")[1] + "/")}
+        return None
+
+
+@pytest.fixture
+def ibmi(tmp_path):
+    sim = Simulator(tmp_path)
+    catalog = Catalog(sim)
+    return sim, catalog, IbmiSession(connection=sim.connection())
+
+
+EXPECTED = {("QSYS/ITRUST", "*LIB"), ("ITRUST/QITRSRC", "*FILE"), ("ITRUST/ITRPYTHON", "*DTAARA"),
+            ("ITRUST/ITRMSGF", "*MSGF"), ("ITRUST/ITRHELP", "*PNLGRP"), ("ITRUST/ITRCHKC", "*PGM"),
+            ("ITRUST/ITRDSPC", "*PGM"), ("ITRUST/ITRVFYC", "*PGM"), ("ITRUST/ITRSSLERR", "*PGM"),
+            ("ITRUST/CHKTLSTRST", "*CMD"), ("ITRUST/DSPSSLRC", "*CMD"), ("ITRUST/VFYTLSTRST", "*CMD")}
+
+
+def _verbs(log):
+    return [c.split()[0] for c in log]
+
+
+def test_install_creates_every_object_from_the_sources(ibmi):
+    sim, catalog, session = ibmi
+    report = Installer(session, "itrust").install(PYTHON)
+    assert catalog.objects == EXPECTED
+    assert len(report.created) == len(EXPECTED) and report.present == []
+    log = sim.cl_log
+    # every command sent is one the checker knows, with known keywords
+    for command in log:
+        stmt = clsource.parse_statement(command)
+        assert not clcheck.statement_problems("cl_log", stmt, clcheck.IBM_COMMANDS), command
+    # message file: every ADDMSGD of the source, into the library's ITRMSGF
+    addmsgd = [clsource.parse_statement(c) for c in log if c.startswith("ADDMSGD ")]
+    assert [s.text("MSGID") for s in addmsgd] == list(messages.catalog())
+    assert {s.text("MSGF") for s in addmsgd} == {"ITRUST/ITRMSGF"}
+    # sources copied from files that exist, into members of QITRSRC
+    for stmt in (clsource.parse_statement(c) for c in log if c.startswith("CPYFRMSTMF ")):
+        assert os.path.isfile(stmt.text("FROMSTMF")), stmt.text("FROMSTMF")
+        assert re.match(r"^/QSYS\.LIB/ITRUST\.LIB/QITRSRC\.FILE/[A-Z]+\.MBR$", stmt.text("TOMBR"))
+    # order: includes + QTEMP file + library list before compiling; programs before the
+    # commands that name them; ITRSSLERR (runs CHKTLSTRST) after the commands
+    pos = {c: i for i, c in reversed(list(enumerate(log)))}
+
+    def first(prefix):
+        return min(i for c, i in pos.items() if c.startswith(prefix))
+
+    assert first("CRTPF FILE(QTEMP/ITRRESULT) RCDLEN(2017)") < first("CRTBNDCL")
+    assert first("ADDLIBLE LIB(ITRUST)") < first("CRTBNDCL PGM(ITRUST/ITRSSLERR)")
+    assert first("CRTBNDCL PGM(ITRUST/ITRCHKC)") < first("CRTCMD CMD(ITRUST/CHKTLSTRST)")
+    assert first("CRTCMD CMD(ITRUST/CHKTLSTRST)") < first("CRTBNDCL PGM(ITRUST/ITRSSLERR)")
+    assert log[-1] == "RMVLIBLE LIB(ITRUST)"
+    crtcmd = clsource.parse_statement(next(c for c in log if c.startswith("CRTCMD CMD(ITRUST/CHKTLSTRST)")))
+    assert (crtcmd.text("PGM"), crtcmd.text("PRDLIB"), crtcmd.text("HLPPNLGRP"), crtcmd.text("HLPID")) == (
+        "ITRUST/ITRCHKC", "ITRUST", "ITRUST/ITRHELP", "*CMD")
+    dtaara = clsource.parse_statement(next(c for c in log if c.startswith("CRTDTAARA")))
+    assert dtaara.text("VALUE") == PYTHON and dtaara.text("LEN") == str(objects.PYTHON_DTAARA_LEN)
+
+
+def test_install_twice_creates_nothing_new(ibmi):
+    sim, catalog, session = ibmi
+    Installer(session, "ITRUST").install(PYTHON)
+    first_run = len(sim.cl_log)
+    report = Installer(session, "ITRUST").install(PYTHON + "-moved")
+    second = sim.cl_log[first_run:]
+    assert report.created == [] and len(report.present) == len(EXPECTED) - 1
+    assert report.updated == ["ITRUST/ITRPYTHON *DTAARA"]
+    assert set(_verbs(second)) == {"CHKOBJ", "CHGDTAARA"}
+    assert catalog.objects == EXPECTED
+    assert "VALUE('%s-moved')" % PYTHON in next(c for c in second if c.startswith("CHGDTAARA"))
+
+
+def test_replace_recreates_objects(ibmi):
+    sim, catalog, session = ibmi
+    Installer(session, "ITRUST").install(PYTHON)
+    start = len(sim.cl_log)
+    report = Installer(session, "ITRUST").install(PYTHON, replace=True)
+    verbs = _verbs(sim.cl_log[start:])
+    assert verbs.count("DLTPGM") == 4 and verbs.count("DLTCMD") == 3 and "DLTMSGF" in verbs
+    assert "CRTLIB" not in verbs and "CRTSRCPF" not in verbs      # library and source file are kept
+    assert len(report.created) == len(EXPECTED) - 3 and catalog.objects == EXPECTED
+
+
+def test_message_file_is_all_or_nothing(ibmi):
+    sim, catalog, session = ibmi
+    sim.fail_cl("ADDMSGD MSGID(ITR0007)", "CPF2419")
+    with pytest.raises(IbmiApiError) as info:
+        Installer(session, "ITRUST").install(PYTHON)
+    assert info.value.message_id == "CPF2419"
+    assert sim.cl_log[-1] == "DLTMSGF MSGF(ITRUST/ITRMSGF)"
+    assert ("ITRUST/ITRMSGF", "*MSGF") not in catalog.objects
+    sim._cl_rules = [r for r in sim._cl_rules if not r[0].startswith("ADDMSGD")]
+    Installer(session, "ITRUST").install(PYTHON)                 # a re-run completes the install
+    assert catalog.objects == EXPECTED
+
+
+def test_uninstall_removes_exactly_what_install_created(ibmi):
+    sim, catalog, session = ibmi
+    catalog.objects.add(("QSYS/ITRUST", "*LIB"))                  # the library existed before
+    catalog.objects.add(("ITRUST/MYPGM", "*PGM"))                 # and holds someone else's program
+    created = set(Installer(session, "ITRUST").install(PYTHON).created)
+    report = Installer(session, "ITRUST").uninstall()
+    assert set(report.deleted) == created
+    assert catalog.objects == {("QSYS/ITRUST", "*LIB"), ("ITRUST/MYPGM", "*PGM")}
+    again = Installer(session, "ITRUST").uninstall()
+    assert again.deleted == []                                     # idempotent too
+    Installer(session, "ITRUST").install(PYTHON)
+    full = Installer(session, "ITRUST").uninstall(delete_library=True)
+    assert "ITRUST *LIB" in full.deleted and catalog.objects == set()
+
+
+def test_library_names_are_checked(ibmi):
+    _sim, _catalog, session = ibmi
+    for bad in ("", "QGPL", "TOOLONGNAME", "MY LIB", "1ABC", "LIB)CRTLIB"):
+        with pytest.raises(ConfigError):
+            Installer(session, bad)
+
+
+def test_cli_with_an_injected_session(ibmi):
+    sim, catalog, session = ibmi
+    runner = CliRunner()
+    result = runner.invoke(cli, ["install-objects", "--library", "itrust", "--python", PYTHON],
+                           obj={"ibmi_session": session})
+    assert result.exit_code == 0, result.output
+    assert "created          ITRUST/CHKTLSTRST *CMD" in result.output
+    again = runner.invoke(cli, ["install-objects", "--library", "ITRUST", "--json"], obj={"ibmi_session": session})
+    assert again.exit_code == 0 and '"created": []' in again.output
+    gone = runner.invoke(cli, ["uninstall-objects", "--library", "ITRUST"], obj={"ibmi_session": session})
+    assert gone.exit_code == 0 and "deleted          ITRUST/ITRMSGF *MSGF" in gone.output
+    assert catalog.objects == {("QSYS/ITRUST", "*LIB")}
+
+
+def test_cli_off_ibmi_is_a_clean_config_error(monkeypatch):
+    monkeypatch.setenv("IBMI_TRUST_FORCE_PLATFORM", "other")
+    for name in ("install-objects", "uninstall-objects"):
+        result = CliRunner().invoke(cli, [name, "--library", "ITRUST"])
+        assert result.exit_code == 3
+        assert "runs on IBM i only" in result.output and "Traceback" not in result.output
+
+
+# -- live: a real IBM i, a scratch library -----------------------------------------
+@pytest.mark.live
+@pytest.mark.skipif(os.environ.get("IBMI_TRUST_LIVE") != "1" or not os.environ.get("IBMI_TRUST_LIVE_LIBRARY"),
+                    reason="needs IBMI_TRUST_LIVE=1 and IBMI_TRUST_LIVE_LIBRARY=<scratch library> on IBM i")
+def test_live_install_run_and_uninstall():
+    """Install into a scratch library, run DSPSSLRC through the real CL
+    programs (Qshell, results file, job-log messages), uninstall."""
+    library = os.environ["IBMI_TRUST_LIVE_LIBRARY"]
+    with IbmiSession() as session:
+        installer = Installer(session, library)
+        created = set(installer.install(os.environ.get("IBMI_TRUST_LIVE_PYTHON") or sys.executable).created)
+        try:
+            assert Installer(session, library).install(sys.executable).created == []
+            session.run_cl("%s/DSPSSLRC CODE(-23)" % library)              # ends with *COMP ITR0302
+            with pytest.raises(IbmiApiError):
+                session.run_cl("%s/DSPSSLRC CODE(424242)" % library)      # ends with *ESCAPE ITR0303
+        finally:
+            deleted = set(Installer(session, library).uninstall().deleted)
+        assert deleted == created - {"%s *LIB" % library.upper()}
