@@ -20,7 +20,7 @@
                           SPCVAL((*SYSTEM)) CASE(*MIXED) +
                           PROMPT('Certificate store')
              PARM       KWD(SSLRC) TYPE(*CHAR) LEN(32) DFT(*NONE) +
-                          SPCVAL((*NONE)) PMTCTL(FIXONLY) +
+                          SPCVAL((*NONE)) +
                           PROMPT('Return code the program got')
              PARM       KWD(APPID) TYPE(*CHAR) LEN(100) DFT(*NONE) +
                           SPCVAL((*NONE)) PMTCTL(FIXONLY) +

@@ -24,14 +24,16 @@ def _types(records):
 
 def test_check_then_fix_records_reach_the_cl_program(sni_scenario, tmp_path):
     sc, out = sni_scenario, str(tmp_path / "results.txt")
-    result = CliRunner().invoke(cli, ["check"] + sc.cli_args("--cl-results", out))
+    result = CliRunner().invoke(cli, ["check"] + sc.cli_args("--ssl-rc", "RC(23)", "--cl-results", out))
     assert result.exit_code == 2
     records = m.read_results(out)
+    explained = [r for r in records if r.msgid == m.SSLRC_EXPLAINED]
+    assert len(explained) == 1 and "SSL_ERROR_NOT_TRUSTED_ROOT" in explained[0].text()
     assert records[-1].msgid == m.NOT_TRUSTED and records[-1].type == "*ESCAPE"
     assert records[-1].data[2].strip() == "2"           # two roots missing
     missing = [r for r in records if r.msgid == m.ISSUER_MISSING]
     assert {r.data[3].strip() for r in missing} == {sc.root_a.cert.sha256, sc.root_b.cert.sha256}
-    assert all(r.type == "*DIAG" for r in records[:-1])
+    assert all(r.type in ("*DIAG", "*INFO") for r in records[:-1])
     assert m.CHAIN_VARIANTS in [r.msgid for r in records]
 
     result = CliRunner().invoke(cli, ["fix"] + sc.cli_args("--yes", "--ssl-rc", "-23", "--cl-results", out))

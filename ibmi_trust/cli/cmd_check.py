@@ -12,6 +12,7 @@ from ibmi_trust.cli.common import pass_params, probe_options, rate_options, sour
 @sourcing_options
 @click.option("--warn-days", type=click.IntRange(0, 3650), default=30, show_default=True,
               help="WARNING when a certificate on a path (anchors included) expires within N days.")
+@click.option("--ssl-rc", metavar="CODE", help="The return code the failing program saw (e.g. -23): say if the findings explain it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report (docs/json-schema.md).")
 @click.option("--nagios", is_flag=True, help="Print one monitoring status line with perfdata.")
 @click.option("--cl-results", type=click.Path(dir_okay=False), hidden=True,
@@ -39,16 +40,26 @@ def command(ctx, params):
         result = run_check(target, options, progress=bar)
     finally:
         bar.close()
+    explanation = None
+    if params["ssl_rc"]:
+        from ibmi_trust.jobs.sslrc import explain_findings
+
+        explanation = explain_findings(params["ssl_rc"], result)
     if params["as_json"]:
-        emit_json(result.to_json())
+        out = result.to_json()
+        if explanation is not None:
+            out["ssl_rc"] = explanation
+        emit_json(out)
     elif params["nagios"]:
         click.echo(render.nagios_line(result, params["warn_days"]))
     else:
         click.echo(render.check_text(result))
+        if explanation is not None:
+            click.echo(explanation["text"])
     if params.get("cl_results"):
         from ibmi_trust.jobs.clresults import write_check_results
 
-        write_check_results(params["cl_results"], result)
+        write_check_results(params["cl_results"], result, explanation)
     if result.status == "UNKNOWN" and not (params["as_json"] or params["nagios"]):
         click.echo("ibmi-trust: could not probe %s: %s" % (params["target"], result.error), err=True)
     ctx.exit(result.exit_code)

@@ -6,7 +6,7 @@ from ibmi_trust.cli.common import pass_params, rate_options, sourcing_options, s
 
 @click.command("verify")
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
-              help="Targets file (INI or .json; see docs/nightly.md).")
+              help="Targets file (INI or .json; see docs/runbook.md).")
 @store_options
 @sourcing_options
 @rate_options

@@ -144,7 +144,7 @@ CLI_CONTRACT = {
             "PROTOCOL": [("check", "--protocol"), ("fix", "--protocol")],
             "ACTION": [("fix", "--dry-run"), ("fix", "--yes")],
             "STORE": [("check", "--store"), ("fix", "--store")],
-            "SSLRC": [("fix", "--ssl-rc")],
+            "SSLRC": [("check", "--ssl-rc"), ("fix", "--ssl-rc")],
             "APPID": [("fix", "--app-id")],
             "WARNDAYS": [("check", "--warn-days")],
             "TRUSTROOT": [("fix", "--trust-root")],

@@ -19,7 +19,7 @@ from typing import Iterable, List, Optional
 
 from ibmi_trust.errors import IbmiApiError
 
-MESSAGE_ID_RE = re.compile(r"\b((?:SQL|CP[FDI]|CWB[A-Z]{2}|QSH|MCH)[0-9A-F]{4})\b")
+MESSAGE_ID_RE = re.compile(r"\b((?:SQL|CP[FDI]|CWB[A-Z]{2}|QSH|MCH|ITR)[0-9A-F]{4})\b")
 _NATIVE_RE = re.compile(r"\((-?\d+)\)\s*\(SQL\w*\)\s*$")
 
 # Message ids of the DCM key-store APIs as DCM-tools names them

@@ -41,11 +41,18 @@ def _finding_records(check) -> List:
     return out
 
 
-def check_records(check) -> List:
+def _sslrc_records(ssl_rc, target) -> List:
+    if ssl_rc is None or ssl_rc.get("explained") is None:
+        return []
+    msgid = m.SSLRC_EXPLAINED if ssl_rc["explained"] else m.SSLRC_NOT_EXPLAINED
+    return [m.record(msgid, ssl_rc["code"], ssl_rc["constant"], target)]
+
+
+def check_records(check, ssl_rc=None) -> List:
     target, store = _target(check), check.store_spec
     if check.status == "UNKNOWN":
         return [m.record(m.PROBE_FAILED, target, check.error or "no chain captured")]
-    records = _finding_records(check)
+    records = _finding_records(check) + _sslrc_records(ssl_rc, target)
     if check.status == "OK":
         records.append(m.record(m.TRUSTED, target, store))
     elif check.status == "WARNING":
@@ -65,9 +72,7 @@ def fix_records(fix, ssl_rc=None) -> List:
     if fix.change is not None and not fix.dry_run:
         for entry in fix.change.added:
             records.append(m.record(m.IMPORTED, entry.cert.subject, store, entry.cert.sha256, entry.label))
-    if ssl_rc is not None and ssl_rc.get("explained") is not None:
-        msgid = m.SSLRC_EXPLAINED if ssl_rc["explained"] else m.SSLRC_NOT_EXPLAINED
-        records.append(m.record(msgid, ssl_rc["code"], ssl_rc["constant"], target))
+    records += _sslrc_records(ssl_rc, target)
     if fix.dry_run:
         records.append(m.record(m.FIX_PLANNED, target, str(len(fix.plan.items) if fix.plan else 0), store))
     elif fix.change is not None and fix.change.changed:
@@ -131,8 +136,8 @@ def failure_records(exc, context: dict) -> List:
     return [m.failure_record(exc)]
 
 
-def write_check_results(path, check) -> None:
-    m.write_results(path, check_records(check))
+def write_check_results(path, check, ssl_rc=None) -> None:
+    m.write_results(path, check_records(check, ssl_rc))
 
 
 def write_fix_results(path, fix, ssl_rc=None) -> None:
