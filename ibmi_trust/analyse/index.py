@@ -1,0 +1,63 @@
+"""Certificates indexed by subject name (DER) and subject key id.
+
+Issuer look-up is one dict access, whatever the store size: the path
+builder never scans a store (benchmarks/bench_analysis_scaling.py).
+"""
+from collections import defaultdict
+from typing import Dict, Generic, Iterable, List, Tuple, TypeVar
+
+from ibmi_trust.certs import Cert
+
+T = TypeVar("T")
+
+
+class CertIndex(Generic[T]):
+    """(Cert, payload) pairs; payload is whatever the owner attaches."""
+
+    def __init__(self, items: Iterable[Tuple[Cert, T]] = ()):
+        self._by_subject: Dict[bytes, List[Tuple[Cert, T]]] = defaultdict(list)
+        self._by_ski: Dict[str, List[Tuple[Cert, T]]] = defaultdict(list)
+        self._by_sha256: Dict[str, Tuple[Cert, T]] = {}
+        for cert, payload in items:
+            self.add(cert, payload)
+
+    def add(self, cert: Cert, payload: T) -> None:
+        if cert.sha256 in self._by_sha256:
+            return
+        self._by_sha256[cert.sha256] = (cert, payload)
+        self._by_subject[cert.subject_der].append((cert, payload))
+        if cert.ski:
+            self._by_ski[cert.ski].append((cert, payload))
+
+    def __len__(self) -> int:
+        return len(self._by_sha256)
+
+    def __iter__(self):
+        return iter(self._by_sha256.values())
+
+    def get(self, sha256: str):
+        return self._by_sha256.get(sha256)
+
+    def issuers_of(self, child: Cert) -> List[Tuple[Cert, T]]:
+        """Certificates named as `child`'s issuer, key-id matches first.
+
+        Names are compared as encoded (DER) first; when nothing matches, the
+        key id finds certificates whose name is the same text in another
+        string encoding (PrintableString vs UTF8String). The key id only
+        orders candidates otherwise, since many CAs omit or mis-set it.
+        Signatures are checked by the caller.
+        """
+        named = self._by_subject.get(child.issuer_der)
+        if named is None:
+            if not child.aki:
+                return []
+            wanted = child.issuer.casefold()
+            return [item for item in self._by_ski.get(child.aki, []) if item[0].subject.casefold() == wanted]
+        if not child.aki or len(named) < 2:
+            return list(named)
+        return sorted(named, key=lambda item: item[0].ski != child.aki)
+
+    def same_key(self, cert: Cert) -> List[Tuple[Cert, T]]:
+        """Other certificates with `cert`'s subject and public key (renewals, copies)."""
+        return [(c, p) for c, p in self._by_subject.get(cert.subject_der, [])
+                if c.spki_sha256 == cert.spki_sha256 and c.sha256 != cert.sha256]
