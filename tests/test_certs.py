@@ -100,3 +100,30 @@ def test_certs_are_hashable_by_fingerprint(pki):
     a1 = pki["A"]["root"].cert
     a2 = Cert(a1.der)
     assert a1 == a2 and len({a1, a2}) == 1 and repr(a1).startswith("<Cert ")
+
+
+def test_explicit_curve_key_is_described_not_fatal():
+    """x509-limbo's webpki::explicit-curve case: cryptography 3.4 cannot load
+    its key (NotImplementedError); newer versions can. Cert must work either way."""
+    import gzip
+    import json
+    import os
+
+    corpus = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                          "shared", "corpora", "x509-limbo", "limbo-nobettertls.json.gz")
+    if not os.path.exists(corpus):
+        pytest.skip("x509-limbo corpus not beside the repository")
+    with gzip.open(corpus) as handle:
+        case = next(t for t in json.load(handle)["testcases"] if t["id"] == "webpki::explicit-curve")
+    leaf = load_certificates(case["peer_certificate"].encode())[0]
+    root = load_certificates(case["trusted_certs"][0].encode())[0]
+    for cert in (leaf, root):
+        assert len(cert.spki_sha256) == 64
+        try:
+            cert.x509.public_key()
+            loadable = True
+        except Exception:
+            loadable = False
+        assert (cert.key_description() == ("unsupported", 0)) == (not loadable)
+    assert leaf.issuer_der == root.subject_der
+    assert root.issued(leaf) in (True, False)      # decided, not raised

@@ -1,6 +1,6 @@
 """x509-limbo: the analysis verdict on the SERVER cases, against expectations.
 
-The pinned corpus is /work/shared/corpora/x509-limbo (or $IBMI_TRUST_LIMBO_DIR).
+The pinned corpus is ../shared/corpora/x509-limbo beside the repository (or $IBMI_TRUST_LIMBO_DIR).
 Run the 198 non-BetterTLS SERVER cases, all 81 BetterTLS path-building
 cases and a seeded sample of the 9,491 BetterTLS name-constraint cases (the
 whole corpus takes about 2 minutes on cryptography 3.4, whose parsing is slow;
@@ -18,7 +18,8 @@ import time
 
 import pytest
 
-CORPUS_DIR = os.environ.get("IBMI_TRUST_LIMBO_DIR", "/work/shared/corpora/x509-limbo")
+CORPUS_DIR = os.environ.get("IBMI_TRUST_LIMBO_DIR") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "shared", "corpora", "x509-limbo")
 FULL = os.path.join(CORPUS_DIR, "limbo.json.gz")
 NAME_CONSTRAINT_SAMPLE = 300
 SEED = 20260629

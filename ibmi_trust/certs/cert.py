@@ -98,7 +98,10 @@ class Cert:
         """('RSA', 2048), ('EC', 256), ('Ed25519', 256), ..."""
         from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 
-        key = self.x509.public_key()
+        try:
+            key = self.x509.public_key()
+        except Exception:                  # explicit EC curves, unknown algorithms
+            return "unsupported", 0
         if isinstance(key, rsa.RSAPublicKey):
             return "RSA", key.key_size
         if isinstance(key, ec.EllipticCurvePublicKey):

@@ -92,19 +92,17 @@ def normalise_fingerprints(values):
 
 
 def build_sourcing(no_fetch=False, roots=None, from_files=(), trust_roots=(), timeout=10.0, **_ignored):
-    from ibmi_trust.certs import load_certificate_file
     from ibmi_trust.errors import CertificateError, ConfigError
     from ibmi_trust.fetch import RootProgram, Sourcing
 
-    extra = []
-    for path in from_files:
-        try:
-            extra.extend(load_certificate_file(path))
-        except CertificateError as exc:
-            raise ConfigError("--from %s" % exc) from None
-    root_program = RootProgram.from_file(roots) if roots else RootProgram.default()
-    return Sourcing(fetch=not no_fetch, root_program=root_program, extra=extra,
-                    approved_roots=normalise_fingerprints(trust_roots), timeout=min(timeout, 30.0))
+    try:
+        root_program = RootProgram.from_file(roots) if roots else RootProgram.default()
+        sourcing = Sourcing(fetch=not no_fetch, root_program=root_program, extra=[],
+                            approved_roots=normalise_fingerprints(trust_roots), timeout=min(timeout, 30.0))
+        sourcing.add_files(from_files)          # keeps "file:PATH" provenance
+    except CertificateError as exc:
+        raise ConfigError(str(exc)) from None
+    return sourcing
 
 
 def build_check_options(params: dict, *, sourcing: bool = True):

@@ -15,6 +15,6 @@
     system_store.py   SystemStore: the TrustStore for *SYSTEM and .KDB paths
 
 Nothing here is imported on start-up paths; pyodbc and itoolkit are imported
-inside functions only. Spec: /work/shared/reference/ibmi-interfaces.md (cited
+inside functions only. Spec: shared/reference/ibmi-interfaces.md (cited
 by section number as "ref N.N"); see docs/ibmi-backend.md.
 """

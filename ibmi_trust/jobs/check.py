@@ -51,13 +51,10 @@ class VariantReport:
 
 
 def _missing_json(missing) -> dict:
-    cert = getattr(missing, "cert", None)
-    return {
-        "subject": missing.subject,
-        "key_id": getattr(missing, "key_id", None),
-        "sha256": getattr(missing, "sha256", None) or (cert.sha256 if cert is not None else None),
-        "sources": list(getattr(missing, "sources", []) or []),
-    }
+    out = missing.to_json()
+    if out.get("sha256") is None and missing.cert is not None:
+        out["sha256"] = missing.cert.sha256
+    return out
 
 
 @dataclass
@@ -81,7 +78,7 @@ class CheckResult:
         seen, out = set(), []
         for v in self.variants:
             for m in v.report.missing:
-                key = getattr(m, "sha256", None) or (m.subject, getattr(m, "key_id", None))
+                key = m.sha256 or (m.subject, m.key_id)
                 if key not in seen:
                     seen.add(key)
                     out.append(m)
@@ -122,12 +119,13 @@ def open_configured_store(options: CheckOptions):
 
 
 def analyse_probe(probe_result, entries, target, options: CheckOptions) -> List[VariantReport]:
-    from ibmi_trust.analyse import analyse_chain
+    from ibmi_trust.analyse import analyse_chain, index_store
 
     host = getattr(target, "host", None)
+    anchors = index_store(entries)               # once per check, not per chain
     out = []
     for index, variant in enumerate(probe_result.chains, 1):
-        report = analyse_chain(list(variant.certificates), entries, host=host, sourcing=options.sourcing,
+        report = analyse_chain(list(variant.certificates), anchors, host=host, sourcing=options.sourcing,
                                warn_days=options.warn_days)
         out.append(VariantReport(index=index, variant=variant, report=report))
     return out

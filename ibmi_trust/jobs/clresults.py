@@ -19,7 +19,7 @@ def _finding_records(check) -> List:
     out, seen = [], set()
     target, store = _target(check), check.store_spec
     for missing in check.missing():
-        out.append(m.record(m.ISSUER_MISSING, missing.subject, store, target, getattr(missing, "sha256", None) or ""))
+        out.append(m.record(m.ISSUER_MISSING, missing.subject, store, target, missing.sha256 or ""))
     for variant in check.variants:
         for f in variant.report.findings:
             key = (f.code, getattr(f, "sha256", None), getattr(f, "subject", None))

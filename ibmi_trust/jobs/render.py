@@ -40,8 +40,8 @@ def check_text(result) -> str:
         if anchor is not None:
             lines.append("  trusted by: %s (sha256 %s)" % (anchor.subject, _short_fp(anchor.sha256)))
         for m in v.report.missing:
-            src = ", ".join(m.sources) if getattr(m, "sources", None) else "no known source"
-            fp = getattr(m, "sha256", None)
+            src = ", ".join(m.sources) or "no known source"
+            fp = m.sha256
             lines.append("  MISSING %s%s [%s]" % (m.subject, " sha256 " + fp if fp else "", src))
         for f in v.report.findings:
             lines.append("  %-8s %s: %s" % (f.severity.upper(), f.code, f.message))

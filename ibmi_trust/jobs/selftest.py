@@ -125,7 +125,7 @@ def run_selftest(say: Callable[[str], None] = print, keep: bool = False) -> Self
     def first_check():
         sc = holder["scenario"]
         check = run_check(sc.target(), sc.check_options())
-        found = {m.sha256 for m in check.missing() if getattr(m, "sha256", None)}
+        found = {m.sha256 for m in check.missing() if m.sha256}
         ok = check.status == "CRITICAL" and len(check.variants) == 2 and sc.expected_missing <= found
         return ok, "%s as expected: %d handshakes, %d chains, missing: %s" % (
             check.status, check.probe.handshakes if check.probe else 0, len(check.variants),
