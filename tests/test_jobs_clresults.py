@@ -92,3 +92,29 @@ def test_verify_notifies_the_operator_through_sndpgmmsg(tmp_path, sni_scenario):
     with pytest.raises(IbmiApiError) as info:
         notify.notify_operator(result, "NOSUCHQ", session=IbmiSession(connection=sim.connection()))
     assert info.value.message_id == "CPF2403"
+
+
+def test_expiring_certificate_is_a_warning_with_its_date(tmp_path):
+    from ibmi_trust.testing.pki import CA
+    from ibmi_trust.testing.servers import MailServer
+
+    root = CA.root("Expiry Root")
+    leaf = root.intermediate("Expiry CA").leaf(["mx.example.test"], days=11)
+    store = tmp_path / "store.pem"
+    store.write_text(root.cert.pem())
+    out = str(tmp_path / "results.txt")
+    with MailServer("smtp", chains=(leaf.chain_pem(), leaf.key_pem())) as srv:
+        args = ["check", "mx.example.test:%d" % srv.port, "--protocol", "smtp", "--store", "bundle:%s" % store,
+                "--resolve", "mx.example.test:%d:127.0.0.1" % srv.port, "--rate", "500", "--no-fetch",
+                "--warn-days", "30", "--cl-results", out]
+        result = CliRunner().invoke(cli, args)
+        nagios = CliRunner().invoke(cli, args[:-2] + ["--nagios"])
+    assert result.exit_code == 1, result.output
+    records = m.read_results(out)
+    assert records[-1].msgid == m.TRUSTED_WITH_WARNINGS and records[-1].type == "*COMP"
+    expiring = [r for r in records if r.msgid == m.CA_EXPIRES]
+    assert len(expiring) == 1 and expiring[0].data[1] == leaf.cert.not_after.strftime("%Y-%m-%d")
+    assert expiring[0].data[2].strip() in ("9", "10")
+    # Nagios: WARNING, days as an integer with the "warn when below" range N:
+    assert nagios.exit_code == 1 and nagios.output.startswith("IBMI-TRUST WARNING - ")
+    assert "'days_to_expiry'=10;30:;0:" in nagios.output or "'days_to_expiry'=9;30:;0:" in nagios.output

@@ -33,5 +33,6 @@ def path_warnings(certs: List[Cert], trust_point_is_last: bool, now: datetime.da
         if 0 <= days <= warn_days:
             out.append(Finding("expires-soon", WARNING, "%s expires in %.0f days (%s)"
                                % (cert.common_name, days, cert.not_after.strftime("%Y-%m-%d")),
-                               cert.subject, cert.sha256, {"days_left": round(days, 2)}))
+                               cert.subject, cert.sha256,
+                               {"days_left": round(days, 2), "not_after": cert.not_after.strftime("%Y-%m-%d")}))
     return out

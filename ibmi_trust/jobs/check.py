@@ -98,13 +98,13 @@ class CheckResult:
         return {
             "schema_version": SCHEMA_VERSION,
             "kind": "check",
-            "target": self.target.display() if hasattr(self.target, "display") else str(self.target),
+            "target": self.target.display(),
             "store": self.store_spec,
             "status": self.status,
             "error": self.error,
             "checked_at": self.checked_at,
             "elapsed_seconds": round(self.elapsed, 3),
-            "handshakes": getattr(self.probe, "handshakes", 0) if self.probe is not None else 0,
+            "handshakes": self.probe.handshakes if self.probe is not None else 0,
             "probe": self.probe.to_json() if self.probe is not None else None,
             "chains": [v.to_json() for v in self.variants],
             "missing": [_missing_json(m) for m in self.missing()],
@@ -121,7 +121,7 @@ def open_configured_store(options: CheckOptions):
 def analyse_probe(probe_result, entries, target, options: CheckOptions) -> List[VariantReport]:
     from ibmi_trust.analyse import analyse_chain, index_store
 
-    host = getattr(target, "host", None)
+    host = target.host
     anchors = index_store(entries)               # once per check, not per chain
     out = []
     for index, variant in enumerate(probe_result.chains, 1):
@@ -143,7 +143,7 @@ def run_check(target, options: CheckOptions, *, store=None,
     store = store if store is not None else open_configured_store(options)
     entries = store.list()                          # read before probing: fail fast on a bad store
     problems = ["%s: %s" % (p.where, p.reason) for p in store.problems]
-    spec = getattr(store, "spec", options.store_spec or "")
+    spec = store.spec
     try:
         result = probe(target, options.probe_options, progress=progress)
     except ProbeError as exc:

@@ -11,8 +11,7 @@ from ibmi_trust.ibmi import messages as m
 
 
 def _target(result) -> str:
-    target = result.target
-    return target.display() if hasattr(target, "display") else str(target)
+    return result.target.display()
 
 
 def _finding_records(check) -> List:
@@ -22,19 +21,19 @@ def _finding_records(check) -> List:
         out.append(m.record(m.ISSUER_MISSING, missing.subject, store, target, missing.sha256 or ""))
     for variant in check.variants:
         for f in variant.report.findings:
-            key = (f.code, getattr(f, "sha256", None), getattr(f, "subject", None))
+            key = (f.code, f.sha256, f.subject)
             if key in seen:
                 continue
             seen.add(key)
             if f.code == "unapproved-root":
                 out.append(m.record(m.ROOT_NEEDS_APPROVAL, f.subject or "", f.sha256 or ""))
             elif f.code == "expires-soon":
-                detail = getattr(f, "detail", None) or {}
+                detail = f.detail or {}
                 out.append(m.record(m.CA_EXPIRES, f.subject or "", str(detail.get("not_after", ""))[:10],
                                     str(int(detail.get("days_left", 0))), store))
             elif f.code == "weak-signature":
-                detail = getattr(f, "detail", None) or {}
-                out.append(m.record(m.WEAK_SIGNATURE, f.subject or "", str(detail.get("algorithm", ""))))
+                detail = f.detail or {}
+                out.append(m.record(m.WEAK_SIGNATURE, f.subject or "", str(detail.get("hash", "")).upper()))
     if len(check.variants) > 1:
         failing = sum(1 for v in check.variants if v.report.verdict != "trusted")
         out.append(m.record(m.CHAIN_VARIANTS, target, str(len(check.variants)), str(failing)))

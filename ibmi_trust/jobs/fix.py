@@ -82,7 +82,7 @@ def run_fix(target, options: CheckOptions, *, approved_roots=(), dry_run: bool =
     if plan.blockers:
         raise FixRefused("nothing was changed: " + " | ".join(plan.blockers),
                          hint="`ibmi-trust needs %s` lists what to fetch by hand; bring it with --from FILE"
-                         % (target.display() if hasattr(target, "display") else target))
+                         % target.display())
     if not plan.items:
         result.messages.append("every chain is already trusted: nothing to import")
         result.after = None
@@ -90,7 +90,7 @@ def run_fix(target, options: CheckOptions, *, approved_roots=(), dry_run: bool =
         return result
     if not dry_run and confirm is not None and not confirm(plan):
         raise FixRefused("the operator declined; nothing was changed")
-    announce("importing %d certificate(s) into %s" % (len(plan.items), getattr(store, "spec", "")))
+    announce("importing %d certificate(s) into %s" % (len(plan.items), store.spec))
     reprobe_options = CheckOptions(store_spec=options.store_spec, store_options=options.store_options,
                                    probe_options=options.probe_options, sourcing=None,
                                    warn_days=options.warn_days)

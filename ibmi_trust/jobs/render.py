@@ -15,7 +15,7 @@ def _short_fp(sha256: str) -> str:
 
 def check_text(result) -> str:
     lines: List[str] = []
-    target = result.target.display() if hasattr(result.target, "display") else str(result.target)
+    target = result.target.display()
     lines.append("%s: %s (store %s)" % (result.status, target, result.store_spec))
     if result.error:
         lines.append("  could not probe: %s" % result.error)
@@ -24,7 +24,7 @@ def check_text(result) -> str:
         lines.append("  %d handshakes, %d distinct chain%s%s" % (
             probe.handshakes, len(result.variants), "" if len(result.variants) == 1 else "s",
             _guarantee_text(probe)))
-        for failure in getattr(probe, "failures", []) or []:
+        for failure in probe.failures:
             lines.append("  handshake failed: %s" % (failure,))
     for v in result.variants:
         lines.append("")
@@ -36,9 +36,8 @@ def check_text(result) -> str:
             lines.append("  sent[%d] %s" % (pos, cert.subject))
             lines.append("          issuer %s; sha256 %s; until %s" % (
                 cert.issuer, _short_fp(cert.sha256), cert.not_after.strftime("%Y-%m-%d")))
-        anchor = getattr(v.report, "anchor", None)
-        if anchor is not None:
-            lines.append("  trusted by: %s (sha256 %s)" % (anchor.subject, _short_fp(anchor.sha256)))
+        if v.report.anchor is not None:
+            lines.append("  trusted by: %s (sha256 %s)" % (v.report.anchor.subject, _short_fp(v.report.anchor.sha256)))
         for m in v.report.missing:
             src = ", ".join(m.sources) or "no known source"
             fp = m.sha256
@@ -51,7 +50,7 @@ def check_text(result) -> str:
 
 
 def _guarantee_text(probe) -> str:
-    g = getattr(probe, "guarantee", None) or {}
+    g = probe.guarantee or {}
     share, prob = g.get("min_share"), g.get("probability") or g.get("achieved")
     if share is None or prob is None:
         return ""
@@ -61,7 +60,7 @@ def _guarantee_text(probe) -> str:
 
 def nagios_line(result, warn_days: int) -> str:
     """One status line with perfdata, range syntax per conventions.md 3."""
-    target = result.target.display() if hasattr(result.target, "display") else str(result.target)
+    target = result.target.display()
     missing = len(result.missing())
     failing = sum(1 for v in result.variants if v.report.verdict != "trusted")
     if result.status == "UNKNOWN":
