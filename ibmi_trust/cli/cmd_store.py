@@ -185,15 +185,10 @@ def _show_report(report, as_json: bool) -> None:
         return
     if report.dry_run:
         click.echo("dry run: nothing was changed")
-    verb = "would " if report.dry_run else ""
-    for entry in report.added:
-        click.echo("%s%-9s %s  %s  SHA-256 %s" % (verb, "add" if verb else "added", entry.label,
-                                                 entry.cert.subject, entry.cert.sha256))
-    for entry in report.already_present:
-        click.echo("present   %s  %s" % (entry.label, entry.cert.subject))
-    for entry in report.removed:
-        click.echo("%s%-9s %s  %s  SHA-256 %s" % (verb, "remove" if verb else "removed", entry.label,
-                                                 entry.cert.subject, entry.cert.sha256))
+    added, removed = ("would add", "would remove") if report.dry_run else ("added", "removed")
+    for verb, entries in ((added, report.added), ("present", report.already_present), (removed, report.removed)):
+        for entry in entries:
+            click.echo("%-9s %s  %s  SHA-256 %s" % (verb, entry.label, entry.cert.subject, entry.cert.sha256))
     for selector in report.not_found:
         click.echo("not found %s" % selector)
     if report.backup is not None:

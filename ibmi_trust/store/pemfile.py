@@ -1,0 +1,62 @@
+"""PEM blocks with their positions, as the file stores need them.
+
+`ibmi_trust.certs.loading` turns PEM into certificates; the stores also need
+to know where each block sits (to cut one out of a bundle) and which kind it
+is (OpenSSL's rehash links a file only when it holds exactly one certificate
+or CRL). This module adds only that, on top of the same block parser.
+"""
+from dataclasses import dataclass
+from typing import List
+
+from ibmi_trust.certs import Cert
+from ibmi_trust.certs.loading import _PEM_RE, pem_blocks
+from ibmi_trust.errors import CertificateError
+from ibmi_trust.store.rehash import NameHashError, der_tlv
+
+CERT_LABELS = ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE")
+CRL_LABEL = "X509 CRL"
+
+
+@dataclass
+class PemBlock:
+    label: str
+    der: bytes          # b"" when the base64 is broken
+    start: int          # offset of "-----BEGIN"
+    end: int            # offset just after "-----END ...-----"
+
+    @property
+    def is_cert(self) -> bool:
+        return self.label in CERT_LABELS
+
+    @property
+    def is_crl(self) -> bool:
+        return self.label == CRL_LABEL
+
+    @property
+    def is_key(self) -> bool:
+        return self.label.endswith("PRIVATE KEY")
+
+
+def blocks(data: bytes) -> List[PemBlock]:
+    out = []
+    for match in _PEM_RE.finditer(data):
+        label, der = pem_blocks(match.group(0))[0]
+        out.append(PemBlock(label, der, match.start(), match.end()))
+    return out
+
+
+def cert_of(block: PemBlock) -> Cert:
+    """The certificate in a CERTIFICATE / TRUSTED CERTIFICATE block.
+
+    A TRUSTED CERTIFICATE is the certificate followed by OpenSSL's trust
+    settings; only the certificate is kept (the settings are not modelled).
+    """
+    if not block.der:
+        raise CertificateError("the base64 of a %s block is broken" % block.label)
+    der = block.der
+    if block.label == "TRUSTED CERTIFICATE":
+        try:
+            der = der[:der_tlv(der, 0)[2]]
+        except NameHashError:
+            raise CertificateError("a TRUSTED CERTIFICATE block is not DER") from None
+    return Cert(der)

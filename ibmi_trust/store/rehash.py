@@ -1,0 +1,287 @@
+"""OpenSSL's CApath naming, in pure Python: subject-name hash and `.N` numbering.
+
+OpenSSL finds an issuer in a CApath directory by file name only: it computes
+`X509_NAME_hash` of the issuer name and opens `HHHHHHHH.0`, `.1`, ... until
+one is missing (CRLs: `HHHHHHHH.r0`, ...). `openssl rehash` makes those names
+as symbolic links to the certificate files. This module reproduces both:
+
+- `name_hash(subject_der_of(cert_der))`: X509_NAME_hash (OpenSSL >= 1.0.0,
+  crypto/x509/x_name.c x509_name_canon + asn1_string_canon). Every value of
+  a string type becomes UTF-8 (one-byte types read as Latin-1, BMP/Universal
+  as UTF-16/32), leading and trailing whitespace is dropped, inner runs of
+  whitespace become one space, ASCII letters are lower-cased (other bytes are
+  kept) and the value is re-tagged UTF8String; other types are kept as they
+  are. Each RDN is DER-encoded as a SET (members sorted by their encoding),
+  the SETs are concatenated without the outer SEQUENCE header, hashed with
+  SHA-1, and the first 4 bytes are read little-endian. The name is taken as
+  encoded in the certificate (`subject_der_of`), never re-encoded.
+- `number_links(...)`: the ids `openssl rehash` (apps/rehash.c, do_dir) gives.
+  Files are visited in byte order of their names; per hash bucket, identical
+  certificates count once (the first one visited); a file whose existing link
+  id is below the number of certificates in the bucket keeps it; the others
+  take the lowest free ids, in the order they were first seen (as a file or
+  as a link target). Deliberate differences, documented in docs/stores.md:
+  links to files that are gone are dropped (openssl keeps them, openssl issue
+  25272), a file keeps exactly one link, and ids held by things this package
+  does not manage (foreign links, regular files named like links) are never
+  reused.
+"""
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+
+# Tags whose values OpenSSL canonicalises (ASN1_MASK_CANON).
+_UTF8, _PRINTABLE, _T61, _IA5, _VISIBLE, _UNIVERSAL, _BMP = 12, 19, 20, 22, 26, 28, 30
+_CANON_TAGS = {_UTF8, _PRINTABLE, _T61, _IA5, _VISIBLE, _UNIVERSAL, _BMP}
+_SPACE = b" \t\n\v\f\r"  # ossl_isspace
+
+CERT, CRL = "", "r"        # link suffixes: HHHHHHHH.N and HHHHHHHH.rN
+# The names lookups open ("%08lx.%d"): lower-case hex, no leading zeros.
+LINK_NAME_RE = re.compile(r"^([0-9a-f]{8})\.(r?)(0|[1-9][0-9]*)$")
+REHASH_EXTENSIONS = (".pem", ".crt", ".cer", ".crl")  # what openssl rehash reads
+
+
+class NameHashError(ValueError):
+    """The name cannot be hashed (malformed DER or an unconvertible string)."""
+
+
+# -- the subject-name hash ------------------------------------------------
+def name_hash(name_der: bytes) -> int:
+    """X509_NAME_hash of a DER-encoded Name (what `-subject_hash` prints)."""
+    digest = hashlib.sha1(canonical_name(name_der)).digest()
+    return int.from_bytes(digest[:4], "little")
+
+
+def hash_text(value: int) -> str:
+    return "%08x" % value
+
+
+def canonical_name(name_der: bytes) -> bytes:
+    """OpenSSL's canonical encoding of a Name (x509_name_canon)."""
+    tag, start, end = der_tlv(name_der, 0)
+    if tag != 0x30 or end != len(name_der):
+        raise NameHashError("not a DER Name (SEQUENCE)")
+    out = []
+    pos = start
+    while pos < end:
+        set_tag, set_start, set_end = der_tlv(name_der, pos)
+        if set_tag != 0x31:
+            raise NameHashError("RDN is not a SET")
+        members = []
+        inner = set_start
+        while inner < set_end:
+            members.append(_canonical_attribute(name_der, inner))
+            inner = der_tlv(name_der, inner)[2]
+        members.sort()  # DER SET OF order: bytewise, shorter first on a tie (der_cmp)
+        out.append(_encode(0x31, b"".join(members)))
+        pos = set_end
+    return b"".join(out)
+
+
+def _canonical_attribute(data: bytes, pos: int) -> bytes:
+    tag, start, end = der_tlv(data, pos)
+    if tag != 0x30:
+        raise NameHashError("attribute is not a SEQUENCE")
+    oid_tag, _oid_content, oid_end = der_tlv(data, start)
+    if oid_tag != 0x06:
+        raise NameHashError("attribute type is not an OID")
+    value_tag, value_start, value_end = der_tlv(data, oid_end)
+    if value_end != end:
+        raise NameHashError("trailing data in attribute")
+    oid = data[start:oid_end]
+    if value_tag in _CANON_TAGS:
+        value = _encode(_UTF8, _canonical_text(value_tag, data[value_start:value_end]))
+    else:  # other types are copied as they are (tag and all)
+        value = data[oid_end:value_end]
+    return _encode(0x30, oid + value)
+
+
+def _canonical_text(tag: int, raw: bytes) -> bytes:
+    text = _to_utf8(tag, raw).strip(_SPACE)
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        byte = text[i]
+        if byte in _SPACE:
+            out.append(0x20)
+            while i < len(text) and text[i] in _SPACE:
+                i += 1
+            continue
+        out.append(byte + 32 if 0x41 <= byte <= 0x5A else byte)  # ASCII only
+        i += 1
+    return bytes(out)
+
+
+def _to_utf8(tag: int, raw: bytes) -> bytes:
+    """ASN1_STRING_to_UTF8: one-byte types are read as Latin-1."""
+    try:
+        if tag == _UTF8:
+            raw.decode("utf-8")
+            return raw
+        if tag == _BMP:
+            return raw.decode("utf-16-be").encode("utf-8")
+        if tag == _UNIVERSAL:
+            return raw.decode("utf-32-be").encode("utf-8")
+        return raw.decode("latin-1").encode("utf-8")
+    except UnicodeError:
+        raise NameHashError("attribute value is not valid for its string type") from None
+
+
+# -- minimal DER ----------------------------------------------------------
+def der_tlv(data: bytes, pos: int) -> Tuple[int, int, int]:
+    """(tag, content start, end) of the DER element at `pos` (NameHashError if bad)."""
+    try:
+        tag = data[pos]
+        if tag & 0x1F == 0x1F:
+            raise NameHashError("multi-byte tags are not supported")
+        first = data[pos + 1]
+        head = pos + 2
+        if first < 0x80:
+            length = first
+        else:
+            count = first & 0x7F
+            if count == 0 or count > 4:
+                raise NameHashError("unsupported DER length")
+            length = int.from_bytes(data[head:head + count], "big")
+            head += count
+    except IndexError:
+        raise NameHashError("truncated DER") from None
+    end = head + length
+    if end > len(data):
+        raise NameHashError("truncated DER")
+    return tag, head, end
+
+
+def _encode(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    if size < 0x80:
+        return bytes([tag, size]) + content
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(length)]) + length + content
+
+
+def subject_der_of(cert_der: bytes) -> bytes:
+    """The subject Name exactly as encoded in a DER certificate.
+
+    Hash this, not a re-encoding: cryptography 3.4 re-encodes a parsed Name
+    from decoded text (a T61String comes back with other bytes).
+    """
+    fields = _tbs_fields(cert_der)
+    if fields and cert_der[fields[0][0]] == 0xA0:     # [0] EXPLICIT version
+        fields = fields[1:]
+    if len(fields) < 5:
+        raise NameHashError("not a certificate")
+    start, end = fields[4]                           # serial, signature, issuer, validity, subject
+    return cert_der[start:end]
+
+
+def crl_issuer_der(crl_der: bytes) -> bytes:
+    """The issuer Name of a DER CertificateList (what CRL links are named by)."""
+    fields = _tbs_fields(crl_der)
+    if fields and crl_der[fields[0][0]] == 0x02:     # optional version
+        fields = fields[1:]
+    if len(fields) < 2:
+        raise NameHashError("not a CRL")
+    start, end = fields[1]                           # signature, issuer
+    return crl_der[start:end]
+
+
+def _tbs_fields(der: bytes) -> List[Tuple[int, int]]:
+    """(start, end) of each element inside the first SEQUENCE of a signed object."""
+    tag, start, _end = der_tlv(der, 0)
+    tbs_tag, pos, tbs_end = der_tlv(der, start) if tag == 0x30 else (0, 0, 0)
+    if tbs_tag != 0x30:
+        raise NameHashError("not a signed X.509 object")
+    fields = []
+    while pos < tbs_end:
+        end = der_tlv(der, pos)[2]
+        fields.append((pos, end))
+        pos = end
+    return fields
+
+
+# -- link naming and numbering ----------------------------------------------
+@dataclass(frozen=True)
+class Linkable:
+    """A file `openssl rehash` links: one certificate (or one CRL) in PEM."""
+    name: str
+    kind: str          # CERT or CRL
+    hash: int
+    digest: str        # identical objects are linked once
+
+
+@dataclass(frozen=True)
+class Link:
+    """An existing HHHHHHHH.N link whose target is a Linkable's bare name."""
+    name: str
+    kind: str
+    hash: int
+    index: int
+    target: str
+
+
+def link_name(kind: str, hash_value: int, index: int) -> str:
+    return "%s.%s%d" % (hash_text(hash_value), kind, index)
+
+
+def parse_link_name(name: str) -> Optional[Tuple[str, int, int]]:
+    """(kind, hash, index) when `name` looks like HHHHHHHH.N / HHHHHHHH.rN."""
+    match = LINK_NAME_RE.match(name)
+    if not match:
+        return None
+    return match.group(2), int(match.group(1), 16), int(match.group(3))
+
+
+def visit_order(names: Iterable[str]) -> List[str]:
+    """The order openssl rehash visits a directory: by the names' bytes."""
+    return sorted(names, key=os.fsencode)
+
+
+def number_links(files: Sequence[Linkable], links: Sequence[Link],
+                 reserved: Mapping[Tuple[str, int], Set[int]]) -> Dict[str, str]:
+    """The wanted {link name: target file name} for the whole directory.
+
+    `files` and `links` may come in any order; `reserved` maps (kind, hash)
+    to ids taken by things that must not be replaced.
+    """
+    position = {name: i for i, name in enumerate(visit_order(
+        [f.name for f in files] + [link.name for link in links]))}
+    first_seen: Dict[str, int] = {f.name: position[f.name] for f in files}
+    ids_of: Dict[str, List[int]] = {}
+    for link in links:
+        first_seen[link.target] = min(first_seen.get(link.target, position[link.name]),
+                                      position[link.name])
+        ids_of.setdefault(link.target, []).append(link.index)
+
+    buckets: Dict[Tuple[str, int], List[Linkable]] = {}
+    seen_digests: Set[Tuple[str, int, str]] = set()
+    for item in sorted(files, key=lambda f: position[f.name]):
+        key = (item.kind, item.hash, item.digest)
+        if key in seen_digests:
+            continue  # a duplicate: openssl links only the first copy
+        seen_digests.add(key)
+        buckets.setdefault((item.kind, item.hash), []).append(item)
+
+    wanted: Dict[str, str] = {}
+    for (kind, hash_value), members in buckets.items():
+        needed = len(members)
+        used = set(reserved.get((kind, hash_value), ()))
+        chosen: Dict[str, int] = {}
+        for item in members:
+            ids = sorted(ids_of.get(item.name, ()))
+            if ids and ids[0] < needed and ids[0] not in used:
+                chosen[item.name] = ids[0]
+                used.add(ids[0])
+        for item in sorted(members, key=lambda f: first_seen[f.name]):
+            if item.name in chosen:
+                continue
+            index = 0
+            while index in used:
+                index += 1
+            chosen[item.name] = index
+            used.add(index)
+        for name, index in chosen.items():
+            wanted[link_name(kind, hash_value, index)] = name
+    return wanted
