@@ -161,3 +161,14 @@ def test_check_could_not_probe_is_unknown_3(tmp_path):
         assert str(port) in nagios.output
     finally:
         sc.close()
+
+
+def test_fix_does_not_prompt_without_a_terminal(tmp_path):
+    sc = Scenario("aia", tmp_path)
+    try:
+        before = sc.store_bytes()
+        result = CliRunner().invoke(cli, ["fix"] + sc.cli_args(), input="y\n")
+        assert result.exit_code == 5 and "add --yes" in result.output, result.output
+        assert sc.store_bytes() == before
+    finally:
+        sc.close()

@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
 
 from ibmi_trust.certs import compat
+from ibmi_trust.certs.der import DerError, certificate_parts
 from ibmi_trust.errors import CertificateError
 
 
@@ -32,12 +33,14 @@ class Cert:
         self.sha256 = hashlib.sha256(self.der).hexdigest()
         self.subject = _name_text(parsed.subject)
         self.issuer = _name_text(parsed.issuer)
-        self.subject_der = parsed.subject.public_bytes(compat.BACKEND)
-        self.issuer_der = parsed.issuer.public_bytes(compat.BACKEND)
+        try:   # names and key exactly as encoded (see certs/der.py)
+            self.issuer_der, self.subject_der, spki = certificate_parts(self.der)
+        except DerError:
+            raise CertificateError("not a valid X.509 certificate: unreadable TBS structure") from None
         self.not_before = compat.not_before(parsed)
         self.not_after = compat.not_after(parsed)
         self.serial = parsed.serial_number
-        self.spki_sha256 = hashlib.sha256(compat.spki_der(parsed)).hexdigest()
+        self.spki_sha256 = hashlib.sha256(spki).hexdigest()
         self.ski = _ext_value(parsed, x509.SubjectKeyIdentifier, lambda v: v.digest.hex())
         self.aki = _ext_value(parsed, x509.AuthorityKeyIdentifier,
                               lambda v: v.key_identifier.hex() if v.key_identifier else None)

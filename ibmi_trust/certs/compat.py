@@ -40,38 +40,6 @@ def not_after(cert: x509.Certificate) -> datetime.datetime:
     return cert.not_valid_after.replace(tzinfo=UTC)
 
 
-def _der_items(data: bytes, start: int, end: int):
-    """(tag, header_start, content_start, content_end) of each DER item in data[start:end]."""
-    pos = start
-    while pos < end:
-        tag, length_byte = data[pos], data[pos + 1]
-        content = pos + 2
-        if length_byte & 0x80:
-            count = length_byte & 0x7F
-            length = int.from_bytes(data[content:content + count], "big")
-            content += count
-        else:
-            length = length_byte
-        yield tag, pos, content, content + length
-        pos = content + length
-
-
-def spki_der(cert: x509.Certificate) -> bytes:
-    """The SubjectPublicKeyInfo exactly as encoded in the certificate.
-
-    Read from the TBS DER, so it works for keys cryptography cannot load
-    (explicit EC curves, unknown algorithms): Certificate -> tbsCertificate ->
-    [version] serial signature issuer validity subject subjectPublicKeyInfo.
-    """
-    tbs = cert.tbs_certificate_bytes
-    (_tag, _h, body, body_end), = list(_der_items(tbs, 0, len(tbs)))[:1]
-    fields = [item for item in _der_items(tbs, body, body_end)]
-    if fields and fields[0][0] == 0xA0:   # explicit version
-        fields = fields[1:]
-    _tag, header, _content, end = fields[5]
-    return tbs[header:end]
-
-
 def signed_by(child: x509.Certificate, issuer: x509.Certificate) -> bool:
     """True when `issuer`'s key verifies `child`'s signature.
 

@@ -12,7 +12,7 @@ from typing import List, Tuple
 from ibmi_trust.certs.cert import Cert
 from ibmi_trust.errors import CertificateError
 
-_PEM_RE = re.compile(
+PEM_BLOCK_RE = re.compile(
     rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL
 )
 MAX_INPUT_BYTES = 64 * 1024 * 1024
@@ -21,7 +21,7 @@ MAX_INPUT_BYTES = 64 * 1024 * 1024
 def pem_blocks(data: bytes) -> List[Tuple[str, bytes]]:
     """[(label, der)] for each well-formed PEM block; bad base64 is skipped."""
     out = []
-    for match in _PEM_RE.finditer(data):
+    for match in PEM_BLOCK_RE.finditer(data):
         label = match.group(1).decode("ascii")
         body = b"".join(line.strip() for line in match.group(2).splitlines() if b":" not in line)
         try:

@@ -27,7 +27,8 @@ from ibmi_trust.errors import CertificateError, StoreError
 from ibmi_trust.store import fsops, pemfile
 from ibmi_trust.store.base import ChangeReport, ReadProblem, StoreEntry
 from ibmi_trust.store.filestore import FileStore, Plan, Scan, Step, raise_confirm
-from ibmi_trust.store.rehash import (CERT, CRL, REHASH_EXTENSIONS, Link, Linkable, NameHashError,
+from ibmi_trust.certs.der import DerError
+from ibmi_trust.store.rehash import (CERT, CRL, REHASH_EXTENSIONS, Link, Linkable,
                                      crl_issuer_der, hash_text, name_hash, number_links,
                                      parse_link_name, subject_der_of, visit_order)
 
@@ -340,7 +341,7 @@ def linkable_content(data: bytes, name: str):
             der = group["crl"].der
             return Held(Linkable(name, CRL, name_hash(crl_issuer_der(der)), hashlib.sha256(der).hexdigest()),
                         None), None
-    except (CertificateError, NameHashError) as exc:
+    except (CertificateError, DerError) as exc:
         return None, str(exc)
     return None, "holds a private key but no certificate"
 

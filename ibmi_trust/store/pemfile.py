@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import List
 
 from ibmi_trust.certs import Cert
-from ibmi_trust.certs.loading import _PEM_RE, pem_blocks
+from ibmi_trust.certs.loading import PEM_BLOCK_RE, pem_blocks
 from ibmi_trust.errors import CertificateError
-from ibmi_trust.store.rehash import NameHashError, der_tlv
+from ibmi_trust.certs.der import DerError, der_tlv
 
 CERT_LABELS = ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE")
 CRL_LABEL = "X509 CRL"
@@ -39,7 +39,7 @@ class PemBlock:
 
 def blocks(data: bytes) -> List[PemBlock]:
     out = []
-    for match in _PEM_RE.finditer(data):
+    for match in PEM_BLOCK_RE.finditer(data):
         label, der = pem_blocks(match.group(0))[0]
         out.append(PemBlock(label, der, match.start(), match.end()))
     return out
@@ -57,6 +57,6 @@ def cert_of(block: PemBlock) -> Cert:
     if block.label == "TRUSTED CERTIFICATE":
         try:
             der = der[:der_tlv(der, 0)[2]]
-        except NameHashError:
+        except DerError:
             raise CertificateError("a TRUSTED CERTIFICATE block is not DER") from None
     return Cert(der)

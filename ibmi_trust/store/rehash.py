@@ -32,6 +32,8 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
+from ibmi_trust.certs.der import DerError, der_tlv, signed_fields
+
 # Tags whose values OpenSSL canonicalises (ASN1_MASK_CANON).
 _UTF8, _PRINTABLE, _T61, _IA5, _VISIBLE, _UNIVERSAL, _BMP = 12, 19, 20, 22, 26, 28, 30
 _CANON_TAGS = {_UTF8, _PRINTABLE, _T61, _IA5, _VISIBLE, _UNIVERSAL, _BMP}
@@ -43,7 +45,7 @@ LINK_NAME_RE = re.compile(r"^([0-9a-f]{8})\.(r?)(0|[1-9][0-9]*)$")
 REHASH_EXTENSIONS = (".pem", ".crt", ".cer", ".crl")  # what openssl rehash reads
 
 
-class NameHashError(ValueError):
+class NameHashError(DerError):
     """The name cannot be hashed (malformed DER or an unconvertible string)."""
 
 
@@ -130,30 +132,6 @@ def _to_utf8(tag: int, raw: bytes) -> bytes:
 
 
 # -- minimal DER ----------------------------------------------------------
-def der_tlv(data: bytes, pos: int) -> Tuple[int, int, int]:
-    """(tag, content start, end) of the DER element at `pos` (NameHashError if bad)."""
-    try:
-        tag = data[pos]
-        if tag & 0x1F == 0x1F:
-            raise NameHashError("multi-byte tags are not supported")
-        first = data[pos + 1]
-        head = pos + 2
-        if first < 0x80:
-            length = first
-        else:
-            count = first & 0x7F
-            if count == 0 or count > 4:
-                raise NameHashError("unsupported DER length")
-            length = int.from_bytes(data[head:head + count], "big")
-            head += count
-    except IndexError:
-        raise NameHashError("truncated DER") from None
-    end = head + length
-    if end > len(data):
-        raise NameHashError("truncated DER")
-    return tag, head, end
-
-
 def _encode(tag: int, content: bytes) -> bytes:
     size = len(content)
     if size < 0x80:
@@ -168,7 +146,7 @@ def subject_der_of(cert_der: bytes) -> bytes:
     Hash this, not a re-encoding: cryptography 3.4 re-encodes a parsed Name
     from decoded text (a T61String comes back with other bytes).
     """
-    fields = _tbs_fields(cert_der)
+    fields = signed_fields(cert_der)
     if fields and cert_der[fields[0][0]] == 0xA0:     # [0] EXPLICIT version
         fields = fields[1:]
     if len(fields) < 5:
@@ -179,27 +157,13 @@ def subject_der_of(cert_der: bytes) -> bytes:
 
 def crl_issuer_der(crl_der: bytes) -> bytes:
     """The issuer Name of a DER CertificateList (what CRL links are named by)."""
-    fields = _tbs_fields(crl_der)
+    fields = signed_fields(crl_der)
     if fields and crl_der[fields[0][0]] == 0x02:     # optional version
         fields = fields[1:]
     if len(fields) < 2:
         raise NameHashError("not a CRL")
     start, end = fields[1]                           # signature, issuer
     return crl_der[start:end]
-
-
-def _tbs_fields(der: bytes) -> List[Tuple[int, int]]:
-    """(start, end) of each element inside the first SEQUENCE of a signed object."""
-    tag, start, _end = der_tlv(der, 0)
-    tbs_tag, pos, tbs_end = der_tlv(der, start) if tag == 0x30 else (0, 0, 0)
-    if tbs_tag != 0x30:
-        raise NameHashError("not a signed X.509 object")
-    fields = []
-    while pos < tbs_end:
-        end = der_tlv(der, pos)[2]
-        fields.append((pos, end))
-        pos = end
-    return fields
 
 
 # -- link naming and numbering ----------------------------------------------
