@@ -40,10 +40,11 @@ def heavy_imports(args):
 
 
 def main():
-    base = median_seconds(COMMANDS["python -c pass"])
+    times = {name: median_seconds(argv) for name, argv in COMMANDS.items()}
+    base = times["python -c pass"]
     print("%-26s %9s %7s  %s" % ("command", "median", "ratio", "heavy modules imported"))
     for name, argv in COMMANDS.items():
-        t = median_seconds(argv)
+        t = times[name]
         heavy = heavy_imports(argv[3:]) if argv[1:3] == ["-m", "ibmi_trust"] else []
         print("%-26s %8.1fms %6.2fx  %s" % (name, t * 1000, t / base, ", ".join(heavy) or "none"))
 
