@@ -26,20 +26,13 @@ def command(ctx, params):
     2 CRITICAL (some chain would fail with -23), 3 UNKNOWN (could not probe),
     4 store error.
     """
-    from ibmi_trust.cli.common import build_check_options, parse_target
     from ibmi_trust.cli import remember_cl_results
-    from ibmi_trust.cli.output import Progress, emit_json
+    from ibmi_trust.cli.common import check_from_params
+    from ibmi_trust.cli.output import emit_json
     from ibmi_trust.jobs import render
-    from ibmi_trust.jobs.check import run_check
 
     remember_cl_results(ctx, params["cl_results"], target=params["target"], store=params["store_spec"])
-    target = parse_target(params["target"], params["protocol"])
-    options = build_check_options(params)
-    bar = Progress("probing %s" % params["target"])
-    try:
-        result = run_check(target, options, progress=bar)
-    finally:
-        bar.close()
+    result = check_from_params(params)
     explanation = None
     if params["ssl_rc"]:
         from ibmi_trust.jobs.sslrc import explain_findings

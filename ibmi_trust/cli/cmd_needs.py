@@ -32,18 +32,11 @@ def command(ctx, params):
     another reason, 3 could not probe, 4 store error.
     """
     from ibmi_trust.analyse.needs import collect_needs
-    from ibmi_trust.cli.common import build_check_options, parse_target
-    from ibmi_trust.cli.output import Progress, emit_json
+    from ibmi_trust.cli.common import check_from_params
+    from ibmi_trust.cli.output import emit_json
     from ibmi_trust.errors import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN
-    from ibmi_trust.jobs.check import run_check
 
-    target = parse_target(params["target"], params["protocol"])
-    options = build_check_options(params)
-    bar = Progress("probing %s" % params["target"])
-    try:
-        result = run_check(target, options, progress=bar)
-    finally:
-        bar.close()
+    result = check_from_params(params)
     reports = [v.report for v in result.variants]
     needs = collect_needs(reports)
     other = [(n, r) for n, r in enumerate(reports, 1) if r.verdict == "untrusted" and not r.missing]

@@ -26,7 +26,7 @@ def command(ctx, params):
     Probes every address of the name, with and without SNI, with an
     ECDSA-capable and an RSA-only offer, repeating handshakes until a chain
     served on at least --min-share of connections would have been seen with
-    95% probability.
+    probability --confidence (5% and 95% by default). See docs/probe.md.
 
     \b
     Exit codes: 0 probed (at least one chain captured),

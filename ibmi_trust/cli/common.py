@@ -123,6 +123,20 @@ def parse_target(text, protocol=None):
     return Target.parse(text, protocol=protocol)
 
 
+def check_from_params(params: dict):
+    """The check that check and needs run: target, options, a progress bar."""
+    from ibmi_trust.cli.output import Progress
+    from ibmi_trust.jobs.check import run_check
+
+    target = parse_target(params["target"], params["protocol"])
+    options = build_check_options(params)
+    bar = Progress("probing %s" % params["target"])
+    try:
+        return run_check(target, options, progress=bar)
+    finally:
+        bar.close()
+
+
 def pass_params(func):
     """Hand the command all its parameters as one dict (plus the context)."""
     @functools.wraps(func)
