@@ -1,0 +1,104 @@
+"""One probe as a whole process vs `openssl s_client -starttls smtp`, against
+the same loopback Postfix (a private instance from tests/peers.py; a Python
+MailServer when Postfix cannot run here), plus the in-process cost of one
+capture with each chain-capture method. Prints medians and ratios.
+
+    PYTHONPATH=. python benchmarks/bench_probe_vs_openssl.py [runs]
+"""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
+
+import peers  # noqa: E402
+from ibmi_trust.probe import methods  # noqa: E402
+from ibmi_trust.probe.capture import capture_chain  # noqa: E402
+from ibmi_trust.testing.pki import CA  # noqa: E402
+from ibmi_trust.testing.servers import MailServer  # noqa: E402
+
+
+def make_pki():
+    out = {}
+    for name in ("A", "B"):
+        root = CA.root("Bench Root %s" % name)
+        inter = root.intermediate("Bench Issuing CA %s" % name)
+        out[name] = {"root": root, "inter": inter,
+                     "ec": inter.leaf(["mx.example.test", "127.0.0.1"], key_type="ec"),
+                     "rsa": inter.leaf(["mx.example.test", "127.0.0.1"], key_type="rsa")}
+    return out
+
+
+def median_ms(func, runs):
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        func()
+        times.append((time.perf_counter() - started) * 1000.0)
+    return statistics.median(times)
+
+
+def start_peer(pki):
+    """(port, description, stop)"""
+    if not peers.missing_reason("postfix"):
+        pki_dir = peers.world_readable_tempdir("bench-pki-")
+        peer_dir = peers.world_readable_tempdir("bench-postfix-")
+        peer = peers.PostfixPeer(peer_dir, peers.write_pki(pki, pki_dir)).start()
+
+        def stop():
+            peer.stop()
+            shutil.rmtree(pki_dir, ignore_errors=True)
+            shutil.rmtree(peer_dir, ignore_errors=True)
+        return peer.ports["smtp"], "Postfix (private instance)", stop
+    server = MailServer("smtp", chains=peers.dual(pki)).start()
+    return server.port, "Python MailServer (Postfix unavailable: %s)" % peers.missing_reason("postfix"), server.stop
+
+
+def main(runs):
+    pki = make_pki()
+    port, peer_name, stop = start_peer(pki)
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    probe_once = [sys.executable, "-m", "ibmi_trust", "probe", "127.0.0.1:%d" % port, "--protocol", "smtp",
+                  "--rounds", "1", "--key-type", "ecdsa", "--json"]
+    probe_default = [sys.executable, "-m", "ibmi_trust", "probe", "127.0.0.1:%d" % port, "--protocol", "smtp",
+                     "--json"]
+    s_client = ["openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:%d" % port, "-showcerts"]
+
+    def run(cmd):
+        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env=env, check=False, timeout=120)
+
+    try:
+        print("peer: %s, port %d; Python %s; %d runs each (median)" % (peer_name, port, sys.version.split()[0], runs))
+        openssl_ms = median_ms(lambda: run(s_client), runs)
+        once_ms = median_ms(lambda: run(probe_once), runs)
+        print("  openssl s_client -starttls smtp -showcerts   %8.1f ms" % openssl_ms)
+        print("  ibmi-trust probe --rounds 1 (1 handshake)    %8.1f ms   ratio %.1fx" % (once_ms, once_ms / openssl_ms))
+        default_ms = median_ms(lambda: run(probe_default), max(1, runs // 5))
+        print("  ibmi-trust probe (default discovery, 10/s)   %8.1f ms   ratio %.1fx (%d-handshake rule, rate-limited)"
+              % (default_ms, default_ms / openssl_ms, 60))
+        print("in-process, one EHLO + STARTTLS + handshake + chain (context reused):")
+        for method in methods.ORDER:
+            why = methods.supported(method)
+            if why:
+                print("  %-7s n/a (%s)" % (method, why))
+                continue
+            os.environ[methods.ENV] = method
+            for key_type in ("ecdsa", "rsa"):
+                capture_chain("127.0.0.1", port, "smtp", key_type=key_type)            # warm the context
+                ms = median_ms(lambda: capture_chain("127.0.0.1", port, "smtp", key_type=key_type), runs * 2)
+                print("  %-7s %-6s %6.2f ms" % (method, key_type, ms))
+        os.environ.pop(methods.ENV, None)
+    finally:
+        stop()
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory():
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)

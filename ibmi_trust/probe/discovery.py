@@ -1,0 +1,126 @@
+"""Variant discovery: repeated handshakes over every address x SNI x key-type
+combination until the stopping rule (probe.stopping) is met.
+
+Handshakes run in rounds (each active combination once per round, in an
+order shuffled per round so a round-robin load balancer cannot alias with
+our order), through the shared per-host limiter (probe.ratelimit). A
+combination that has failed twice and never succeeded is abandoned (an RSA
+offer to an ECDSA-only server will not start working); if that leaves fewer
+successful handshakes than the rule needs, whole extra rounds over the
+working combinations top them up (at most as many rounds again).
+"""
+import random
+from collections import Counter
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Dict, List, Optional, Tuple
+
+from ibmi_trust.errors import CertificateError, ProbeError
+from ibmi_trust.probe import like_system, offers, ratelimit, stopping
+from ibmi_trust.probe.capture import capture_offer
+from ibmi_trust.probe.options import ProbeOptions
+from ibmi_trust.probe.resolve import addresses_for
+from ibmi_trust.probe.result import Combo, ProbeResult
+from ibmi_trust.probe.target import Target
+
+Progress = Optional[Callable[[int, int], None]]
+ABANDON_AFTER = 2               # failures without any success
+
+
+def plan(target: Target, options: ProbeOptions, addresses: List[str]) -> Tuple[List[Combo], dict, List[str]]:
+    """(combinations, {key_type: Offer}, notes)."""
+    notes = []
+    if options.like_system:
+        offer, notes = like_system.system_offer()
+        notes = ["like-system offer: %s" % like_system.describe(offer)] + notes
+        offer_map, snis = {"system": offer}, [None]
+    else:
+        key_types = options.effective_key_types()
+        if key_types != options.key_types:
+            notes.append("the RSA-only offer needs TLS 1.2; skipped under --tls-version 1.3")
+        offer_map = {k: offers.offer_for(k, options.tls_version) for k in key_types}
+        sni_name = None if target.is_ip else target.host
+        snis = list(dict.fromkeys(sni_name if choice == "on" else None for choice in options.sni))
+        if target.is_ip and "on" in options.sni:
+            notes.append("the target is an IP address: no SNI is sent")
+    combos = [Combo(a, s, k) for a in addresses for s in snis for k in offer_map]
+    return combos, offer_map, notes
+
+
+def probe(target: Target, options: Optional[ProbeOptions] = None, progress: Progress = None) -> ProbeResult:
+    """Capture every chain `target` presents; raises ProbeError when no handshake succeeded."""
+    options = options or ProbeOptions()
+    started = time.monotonic()
+    addresses = addresses_for(target, options.resolve)
+    combos, offer_map, notes = plan(target, options, addresses)
+    result = ProbeResult(target, options, addresses, combos)
+    result.notes.extend(notes)
+    needed = stopping.handshakes_needed(options.min_share, options.confidence)
+    errors = _run_rounds(result, offer_map, needed, progress)
+    result.finish()
+    result.elapsed = time.monotonic() - started
+    result.guarantee = dict(stopping.guarantee(result.handshakes, options.min_share, options.confidence),
+                            combinations=len(combos), combinations_covered=len(result.covered()),
+                            rounds=result.rounds)
+    if not result.handshakes:
+        raise _no_chain(target, result, errors)
+    return result
+
+
+def _run_rounds(result: ProbeResult, offer_map: dict, needed: int, progress: Progress) -> Dict[str, ProbeError]:
+    """Handshake round after round until the rule is met; returns reason -> first exception."""
+    target, options = result.target, result.options
+    planned = options.rounds or stopping.rounds_needed(needed, len(result.combos))
+    limit = planned if options.rounds else 2 * planned          # top-up rounds at most double the plan
+    limiter = ratelimit.limiter_for(target.host, options.rate, options.concurrency)
+    rng = random.Random(options.seed)
+    successes, failures = Counter(), Counter()
+    errors: Dict[str, ProbeError] = {}
+    total = planned * len(result.combos)
+
+    def attempt(combo: Combo):
+        with limiter.slot():
+            try:
+                return capture_offer(combo.address, target.port, target.dialogue, sni=combo.sni,
+                                     offer=offer_map[combo.key_type], ehlo=options.ehlo, timeout=options.timeout)
+            except ProbeError as exc:
+                return exc
+
+    active = list(result.combos)
+    with ThreadPoolExecutor(max_workers=options.concurrency) as pool:
+        while active and result.rounds < limit and not (result.rounds >= planned and result.handshakes >= needed):
+            order = list(active)
+            rng.shuffle(order)
+            if result.rounds >= planned:
+                total += len(order)
+            for combo, outcome in zip(order, pool.map(attempt, order)):
+                result.attempts += 1
+                if not isinstance(outcome, ProbeError):
+                    try:
+                        result.add_chain(combo, outcome.ders, outcome.method, outcome.tls_version)
+                        successes[combo] += 1
+                    except CertificateError as exc:
+                        outcome = ProbeError("%s sent a certificate that cannot be parsed: %s" % (combo.address, exc))
+                if isinstance(outcome, ProbeError):
+                    failures[combo] += 1
+                    result.add_failure(combo, outcome.message)
+                    errors.setdefault(outcome.message, outcome)
+                if progress is not None:
+                    progress(result.attempts, total)
+            result.rounds += 1
+            dead = [c for c in active if successes[c] == 0 and failures[c] >= ABANDON_AFTER]
+            result.abandoned.extend(dead)
+            active = [c for c in active if c not in dead]
+    return errors
+
+
+def _no_chain(target: Target, result: ProbeResult, errors: dict) -> ProbeError:
+    """The most frequent failure, raised as the exception class that reported it."""
+    by_reason = Counter()
+    for failure, count in result.failure_counts.items():
+        by_reason[failure.reason] += count
+    reason, count = by_reason.most_common(1)[0]
+    others = result.attempts - count
+    more = " (and %d other failed attempt%s)" % (others, "s" if others != 1 else "") if others else ""
+    error = errors[reason]
+    return type(error)("could not probe %s: %s%s" % (target.display(), reason, more), hint=error.hint)

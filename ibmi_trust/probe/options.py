@@ -1,0 +1,61 @@
+"""ProbeOptions: every knob of a probe, validated once on creation."""
+import dataclasses
+from typing import Dict, List, Optional, Tuple
+
+from ibmi_trust.errors import ConfigError
+from ibmi_trust.probe.offers import KEY_TYPES, TLS_VERSIONS
+from ibmi_trust.probe.ratelimit import DEFAULT_CONCURRENCY, DEFAULT_RATE
+
+SNI_CHOICES = ("on", "off")
+
+
+@dataclasses.dataclass(frozen=True)
+class ProbeOptions:
+    timeout: float = 10.0                       # seconds per network step
+    ehlo: Optional[str] = None                  # SMTP EHLO name (default: this host)
+    rounds: Optional[int] = None                # force N rounds over all combinations
+    min_share: float = 0.05                     # find chains served on >= this share ...
+    confidence: float = 0.95                    # ... with at least this probability
+    sni: Tuple[str, ...] = SNI_CHOICES          # "on" (send the target name) and/or "off"
+    key_types: Tuple[str, ...] = KEY_TYPES      # "ecdsa" and/or "rsa" offers
+    tls_version: Optional[str] = None           # pin one version: "1.0" .. "1.3"
+    resolve: Optional[Dict[str, List[str]]] = None   # {"host:port": [addr, ...]} (--resolve)
+    rate: float = DEFAULT_RATE                  # handshakes per second per host
+    concurrency: int = DEFAULT_CONCURRENCY      # handshakes at once per host
+    like_system: bool = False                   # IBM i: offer what QSSLPCL/QSSLCSL allow, no SNI
+    seed: Optional[int] = None                  # shuffles the order of combinations in each round
+
+    def __post_init__(self):
+        _check(self.timeout > 0, "--timeout must be > 0")
+        _check(self.rounds is None or self.rounds >= 1, "--rounds must be >= 1")
+        _check(0.0 < self.min_share < 1.0, "--min-share must lie between 0 and 1 (exclusive)")
+        _check(0.0 < self.confidence < 1.0, "confidence must lie between 0 and 1 (exclusive)")
+        _check(bool(self.sni) and set(self.sni) <= set(SNI_CHOICES), "sni choices are 'on' and 'off'")
+        _check(bool(self.key_types) and set(self.key_types) <= set(KEY_TYPES), "key types are 'ecdsa' and 'rsa'")
+        _check(self.tls_version is None or self.tls_version in TLS_VERSIONS,
+               "--tls-version must be one of %s" % ", ".join(TLS_VERSIONS))
+        _check(self.rate > 0, "--rate must be > 0")
+        _check(self.concurrency >= 1, "--concurrency must be >= 1")
+        _check(self.tls_version != "1.3" or "ecdsa" in self.key_types,
+               "--tls-version 1.3 needs the ecdsa offer (the RSA-only offer is TLS 1.2)")
+        object.__setattr__(self, "sni", tuple(dict.fromkeys(self.sni)))
+        object.__setattr__(self, "key_types", tuple(dict.fromkeys(self.key_types)))
+
+    def effective_key_types(self) -> Tuple[str, ...]:
+        """The offers to make; the RSA-only offer cannot be made under TLS 1.3."""
+        if self.tls_version == "1.3":
+            return tuple(k for k in self.key_types if k != "rsa")
+        return self.key_types
+
+    def to_json(self) -> dict:
+        return {
+            "timeout": self.timeout, "ehlo": self.ehlo, "rounds": self.rounds, "min_share": self.min_share,
+            "confidence": self.confidence, "sni": list(self.sni), "key_types": list(self.key_types),
+            "tls_version": self.tls_version, "resolve": self.resolve, "rate": self.rate,
+            "concurrency": self.concurrency, "like_system": self.like_system, "seed": self.seed,
+        }
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)

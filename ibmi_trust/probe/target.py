@@ -1,0 +1,180 @@
+"""What to probe: `Target` (host, port, protocol) and curl-style `--resolve` pins.
+
+The protocol table lives here too: its default port, and which plaintext
+dialogue (if any) comes before the TLS handshake.
+"""
+import ipaddress
+from typing import Dict, List, NamedTuple, Optional
+
+from ibmi_trust.errors import ConfigError
+
+
+class Protocol(NamedTuple):
+    name: str
+    default_port: int
+    dialogue: Optional[str]      # "smtp", "imap", "pop3" (STARTTLS/STLS) or None (implicit TLS)
+
+
+PROTOCOLS: Dict[str, Protocol] = {p.name: p for p in (
+    Protocol("smtp", 25, "smtp"),
+    Protocol("submission", 587, "smtp"),
+    Protocol("smtps", 465, None),
+    Protocol("imap", 143, "imap"),
+    Protocol("imaps", 993, None),
+    Protocol("pop3", 110, "pop3"),
+    Protocol("pop3s", 995, None),
+    Protocol("https", 443, None),
+)}
+
+# Port -> protocol when --protocol is omitted. 2525 is the common alternative SMTP port.
+_BY_PORT = {p.default_port: p.name for p in PROTOCOLS.values()}
+_BY_PORT[2525] = "smtp"
+
+
+def dialogue_of(protocol: str) -> Optional[str]:
+    """The plaintext dialogue before TLS ("smtp", "imap", "pop3") or None for implicit TLS."""
+    try:
+        return PROTOCOLS[protocol].dialogue
+    except KeyError:
+        raise ConfigError("unknown protocol %r (one of: %s)" % (protocol, ", ".join(PROTOCOLS))) from None
+
+
+def is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _bracketed(host: str) -> str:
+    return "[%s]" % host if ":" in host else host
+
+
+class Target:
+    """host[:port] plus its protocol. Immutable; build with Target.parse()."""
+
+    __slots__ = ("host", "port", "protocol", "text")
+
+    def __init__(self, host: str, port: int, protocol: str, text: str = ""):
+        self.host = host
+        self.port = port
+        self.protocol = protocol
+        self.text = text or "%s:%d" % (_bracketed(host), port)
+
+    @classmethod
+    def parse(cls, text: str, protocol: Optional[str] = None) -> "Target":
+        """`host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 literal.
+
+        Without a port the protocol's default port is used (smtp when neither
+        is given); without a protocol it is inferred from the port.
+        """
+        raw = (text or "").strip()
+        if protocol is not None and protocol not in PROTOCOLS:
+            raise ConfigError("unknown protocol %r (one of: %s)" % (protocol, ", ".join(PROTOCOLS)))
+        host, port = _split_host_port(raw)
+        if port is None:
+            protocol = protocol or "smtp"
+            port = PROTOCOLS[protocol].default_port
+        elif protocol is None:
+            protocol = _BY_PORT.get(port)
+            if protocol is None:
+                raise ConfigError("cannot tell the protocol of port %d in %r" % (port, raw),
+                                  hint="add --protocol (smtp, submission, smtps, imap, imaps, pop3, pop3s, https)")
+        return cls(host.lower().rstrip(".") if not is_ip_literal(host) else host, port, protocol, raw)
+
+    @property
+    def dialogue(self) -> Optional[str]:
+        return dialogue_of(self.protocol)
+
+    @property
+    def is_ip(self) -> bool:
+        return is_ip_literal(self.host)
+
+    @property
+    def resolve_key(self) -> str:
+        """The HOST:PORT key of a --resolve entry for this target."""
+        return "%s:%d" % (self.host, self.port)
+
+    def display(self) -> str:
+        return "%s:%d" % (_bracketed(self.host), self.port)
+
+    def to_json(self) -> dict:
+        return {"host": self.host, "port": self.port, "protocol": self.protocol,
+                "starttls": self.dialogue is not None}
+
+    def __repr__(self):
+        return "Target(%r, %d, %r)" % (self.host, self.port, self.protocol)
+
+    def __eq__(self, other):
+        return isinstance(other, Target) and (self.host, self.port, self.protocol) == (
+            other.host, other.port, other.protocol)
+
+    def __hash__(self):
+        return hash((self.host, self.port, self.protocol))
+
+
+def _split_host_port(raw: str):
+    if not raw:
+        raise ConfigError("empty target; expected host[:port]")
+    if raw.startswith("["):
+        end = raw.find("]")
+        if end < 0:
+            raise ConfigError("unclosed '[' in target %r" % raw)
+        host, rest = raw[1:end], raw[end + 1:]
+        if not is_ip_literal(host):
+            raise ConfigError("%r in brackets is not an IPv6 address" % host)
+        if rest == "":
+            return host, None
+        if not rest.startswith(":"):
+            raise ConfigError("unexpected %r after ']' in target %r" % (rest, raw))
+        return host, _port(rest[1:], raw)
+    if raw.count(":") > 1:                 # bare IPv6 literal, no port
+        if not is_ip_literal(raw):
+            raise ConfigError("%r is neither host:port nor an IPv6 address (use [addr]:port)" % raw)
+        return raw, None
+    host, sep, port = raw.partition(":")
+    if not host or any(ch in host for ch in " /@"):
+        raise ConfigError("%r is not a host name" % host)
+    return host, (_port(port, raw) if sep else None)
+
+
+def _port(text: str, raw: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError("bad port %r in %r" % (text, raw))
+    return int(text)
+
+
+def parse_resolve(entry: str) -> Dict[str, List[str]]:
+    """One curl-style `[+]HOST:PORT:ADDR[,ADDR]...` entry -> {"host:port": [addr, ...]}.
+
+    IPv6 addresses go in brackets; HOST may be `*` (any host on that port).
+    The leading `+` (curl's expiring entry) is accepted and has no effect.
+    """
+    text = entry.strip()
+    if text.startswith("+"):
+        text = text[1:]
+    host, sep1, rest = text.partition(":")
+    port, sep2, addrs = rest.partition(":")
+    if not (sep1 and sep2 and host and addrs):
+        raise ConfigError("--resolve %r: expected HOST:PORT:ADDR[,ADDR...]" % entry)
+    out = []
+    for item in addrs.split(","):
+        item = item.strip()
+        if item.startswith("[") and item.endswith("]"):
+            item = item[1:-1]
+        if not is_ip_literal(item):
+            raise ConfigError("--resolve %r: %r is not an IP address (IPv6 goes in brackets)" % (entry, item))
+        out.append(str(ipaddress.ip_address(item)))
+    key_host = host if host == "*" else host.lower().rstrip(".")
+    return {"%s:%d" % (key_host, _port(port, entry)): out}
+
+
+def pinned_addresses(target: Target, resolve: Optional[Dict[str, List[str]]]) -> Optional[List[str]]:
+    """The addresses --resolve pins for this target (exact entry first, then `*`), or None."""
+    if not resolve:
+        return None
+    for key in (target.resolve_key, "*:%d" % target.port):
+        if key in resolve:
+            return list(resolve[key])
+    return None
