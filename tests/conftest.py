@@ -4,6 +4,9 @@ import os
 
 import pytest
 
+# Postfix and Dovecot private instances (session fixtures: postfix, dovecot)
+pytest_plugins = ["peers"]
+
 
 @pytest.fixture(scope="session")
 def pki():

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from peers import dovecot, free_port, peer_pki_files, postfix  # noqa: F401 (fixtures)
+from peers import free_port
 from ibmi_trust.certs import load_certificates
 from ibmi_trust.probe import ProbeOptions, Target, probe
 from ibmi_trust.probe.capture import capture_chain

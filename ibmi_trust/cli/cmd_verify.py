@@ -11,7 +11,8 @@ from ibmi_trust.cli.common import pass_params, rate_options, sourcing_options, s
 @sourcing_options
 @rate_options
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per network step.")
-@click.option("--min-share", type=click.FloatRange(0.001, 1.0), default=0.05, show_default=True)
+@click.option("--min-share", type=click.FloatRange(0.001, 1.0, max_open=True), default=0.05, show_default=True,
+              help="Find any chain served on at least this share of connections (with 95% probability).")
 @click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Targets checked at once (per-host handshake limits still apply).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report to this file.")

@@ -20,7 +20,7 @@ probe_options = _compose(
     click.option("--ehlo", metavar="NAME", help="Name to send in EHLO (default: this host's name)."),
     click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per network step."),
     click.option("--rounds", type=click.IntRange(1, 1000), help="Force N rounds over every address/SNI/key-type combination."),
-    click.option("--min-share", type=click.FloatRange(0.001, 1.0), default=0.05, show_default=True,
+    click.option("--min-share", type=click.FloatRange(0.001, 1.0, max_open=True), default=0.05, show_default=True,
                  help="Find any chain served on at least this share of connections (with 95% probability)."),
     click.option("--resolve", "resolve", multiple=True, metavar="HOST:PORT:ADDR[,ADDR]",
                  help="Pin addresses for HOST:PORT, curl-style; repeatable."),
