@@ -24,8 +24,7 @@ def check_text(result) -> str:
         lines.append("  %d handshakes, %d distinct chain%s%s" % (
             probe.handshakes, len(result.variants), "" if len(result.variants) == 1 else "s",
             _guarantee_text(probe)))
-        for failure in probe.failures:
-            lines.append("  handshake failed: %s" % (failure,))
+        lines.extend(_failure_lines(probe.failures))
     for v in result.variants:
         lines.append("")
         combos = ", ".join("%s %s %s" % (a, "sni=" + s if s else "no-sni", k) for (a, s, k) in v.variant.combos[:6])
@@ -47,6 +46,22 @@ def check_text(result) -> str:
     for problem in result.store_problems:
         lines.append("store: %s" % problem)
     return "\n".join(lines)
+
+
+def _failure_lines(failures) -> List[str]:
+    """Identical failures once, with the combinations that met them: a server
+    without an RSA certificate refuses every RSA-only offer in the same way."""
+    groups = {}
+    for f in failures:
+        prefix = "%s:" % f.address
+        reason = f.reason.split(": ", 1)[1] if f.reason.startswith(prefix) and ": " in f.reason else f.reason
+        groups.setdefault((f.key_type, reason), []).append(f)
+    lines = []
+    for (key_type, reason), members in groups.items():
+        addresses = sorted({f.address for f in members})
+        lines.append("  %d %s-offer handshake(s) failed on %s: %s" % (
+            len(members), key_type, ", ".join(addresses), reason))
+    return lines
 
 
 def _guarantee_text(probe) -> str:
