@@ -1,0 +1,79 @@
+"""fix end to end against *SYSTEM as the IBM i simulator presents it: real
+loopback servers and AIA, the real SystemStore/IbmiSession/itoolkit code,
+QYKMIMPK/QYKMEXPK/QycdAddCACertTrust emulated per IBM's documentation
+(tests/ibmi_simulator.py). Not IBM i itself: docs/testing.md."""
+import pytest
+
+from ibmi_simulator import Simulator, system_store, tree_bytes
+from ibmi_trust.errors import RolledBack, StoreWriteError
+from ibmi_trust.jobs.check import run_check
+from ibmi_trust.jobs.fix import run_fix
+from scenarios import Scenario
+
+APP = "QIBM_QTMS_SMTP_CLIENT"
+
+
+@pytest.fixture
+def setting(tmp_path, monkeypatch):
+    sc = Scenario("aia", tmp_path)
+    sim = Simulator(tmp_path / "ibmi")
+    sim.add_application(APP, managed=True, description="SMTP client")
+    yield sc, sim, monkeypatch, tmp_path
+    sc.close()
+
+
+def test_fix_imports_into_system_and_the_application_trust_list(setting):
+    sc, sim, monkeypatch, tmp_path = setting
+    store = system_store(sim, monkeypatch, tmp_path, app_id=APP)
+    before = run_check(sc.target(), sc.check_options(), store=store)
+    assert before.status == "CRITICAL"
+    result = run_fix(sc.target(), sc.check_options(), store=store, confirm=None)
+    assert result.status == "OK"
+    added = {e.cert.sha256: e.label for e in result.change.added}
+    assert set(added) == {sc.inter_a.cert.sha256, sc.root_a.cert.sha256}
+    assert result.change.backup is not None
+    # the import went through QYKMIMPK with a certificates-only PKCS#12 ...
+    assert any(call[0] == "QYKMIMPK" for call in sim.program_log)
+    # ... and each new CA's DCM label was added to the application's CA trust list
+    assert sorted(sim.trust_lists[APP]) == sorted(added.values())
+    after = run_check(sc.target(), sc.check_options(sourcing=False), store=store)
+    assert after.status == "OK"
+
+
+def test_failed_import_leaves_system_store_files_as_they_were(setting):
+    sc, sim, monkeypatch, tmp_path = setting
+    store = system_store(sim, monkeypatch, tmp_path)
+    kdb_dir = sim.system_kdb.parent
+    before = tree_bytes(kdb_dir)
+    sim.fail_program("QYKMIMPK", "CPFB003")
+    with pytest.raises(StoreWriteError) as info:
+        run_fix(sc.target(), sc.check_options(), store=store, confirm=None)
+    assert "QYKMIMPK" in str(info.value) and "CPFB003" in str(info.value)
+    assert tree_bytes(kdb_dir) == before
+
+
+def test_disproved_import_is_rolled_back_in_system_store(setting):
+    """The re-probe meets a backend with an unfixable chain: the KDB is restored."""
+    import dataclasses
+
+    from ibmi_trust.testing.pki import CA
+    from ibmi_trust.testing.servers import ChainPlan
+    from scenarios import NAMES
+
+    sc, sim, monkeypatch, tmp_path = setting
+    store = system_store(sim, monkeypatch, tmp_path)
+    kdb_dir = sim.system_kdb.parent
+    before = tree_bytes(kdb_dir)
+    rogue = CA.root("Rogue Root").intermediate("Rogue CA").leaf(NAMES)
+    options = sc.check_options()
+    port = sc.server.port
+    options.probe_options = dataclasses.replace(options.probe_options,
+                                                resolve={"mx.example.test:%d" % port: ["127.0.0.1", "127.0.0.5"]})
+
+    def confirm(plan):
+        sc.add_server(ChainPlan(default=(rogue.chain_pem(), rogue.key_pem())), ["127.0.0.5"], port=port)
+        return True
+
+    with pytest.raises(RolledBack):
+        run_fix(sc.target(), options, store=store, confirm=confirm)
+    assert tree_bytes(kdb_dir) == before
