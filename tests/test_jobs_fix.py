@@ -172,3 +172,26 @@ def test_fix_does_not_prompt_without_a_terminal(tmp_path):
         assert sc.store_bytes() == before
     finally:
         sc.close()
+
+
+def test_check_json_contract_names_what_is_missing(tmp_path):
+    import json
+
+    sc = Scenario("aia", tmp_path)
+    try:
+        result = CliRunner().invoke(cli, ["check"] + sc.cli_args("--json"))
+        assert result.exit_code == 2, result.output
+        doc = json.loads(result.output)
+        assert doc["schema_version"] == 1 and doc["kind"] == "check" and doc["status"] == "CRITICAL"
+        assert doc["handshakes"] >= 59 and len(doc["chains"]) == 1
+        chain = doc["chains"][0]
+        assert chain["verdict"] == "fixable" and chain["status"] == "CRITICAL"
+        assert [c["sha256"] for c in chain["certificates"]] == [chain["certificates"][0]["sha256"]]   # leaf only, as sent
+        missing = {m["sha256"]: m for m in chain["missing"]}
+        assert set(missing) == {sc.inter_a.cert.sha256, sc.root_a.cert.sha256}
+        assert missing[sc.inter_a.cert.sha256]["subject"] == sc.inter_a.cert.subject
+        assert missing[sc.inter_a.cert.sha256]["sources"][0].startswith("aia:http://127.0.0.1:")
+        assert missing[sc.root_a.cert.sha256]["reason"] == "root"
+        assert {m["sha256"] for m in doc["missing"]} == set(missing)
+    finally:
+        sc.close()
