@@ -20,7 +20,7 @@ class Cert:
     __slots__ = (
         "der", "x509", "sha256", "subject", "issuer", "subject_der", "issuer_der",
         "not_before", "not_after", "ski", "aki", "is_ca", "path_length",
-        "can_sign_certs", "ca_issuers", "spki_sha256", "serial",
+        "can_sign_certs", "ca_issuers", "spki_sha256", "serial", "subject_key", "issuer_key",
     )
 
     def __init__(self, der: bytes):
@@ -41,6 +41,8 @@ class Cert:
         self.not_after = compat.not_after(parsed)
         self.serial = parsed.serial_number
         self.spki_sha256 = hashlib.sha256(spki).hexdigest()
+        self.subject_key = _name_key(parsed.subject)   # for comparing names (RFC 5280 7.1)
+        self.issuer_key = _name_key(parsed.issuer)
         self.ski = _ext_value(parsed, x509.SubjectKeyIdentifier, lambda v: v.digest.hex())
         self.aki = _ext_value(parsed, x509.AuthorityKeyIdentifier,
                               lambda v: v.key_identifier.hex() if v.key_identifier else None)
@@ -64,7 +66,11 @@ class Cert:
     # -- derived facts --------------------------------------------------
     @property
     def self_issued(self) -> bool:
-        return self.subject_der == self.issuer_der
+        """Subject and issuer are the same name as RFC 5280 7.1 (and OpenSSL,
+        which then takes a self-signed one as a trust anchor) compare them:
+        not only byte for byte, but also across string encodings, letter case
+        and runs of white space."""
+        return self.subject_der == self.issuer_der or names_match(self.subject_key, self.issuer_key)
 
     @property
     def self_signed(self) -> bool:
@@ -151,6 +157,22 @@ def _name_text(name: x509.Name) -> str:
         return name.rfc4514_string()
     except Exception:  # exotic attribute types
         return repr(name)
+
+
+def names_match(key_a: Optional[Tuple], key_b: Optional[Tuple]) -> bool:
+    """Two `subject_key`/`issuer_key` values name the same entity."""
+    return key_a is not None and key_a == key_b
+
+
+def _name_key(name: x509.Name) -> Optional[Tuple]:
+    """A name as RFC 5280 7.1 / OpenSSL compare it: each value case-folded with
+    its white space collapsed, whatever its string encoding. None when a value
+    cannot be read as text (then only the exact encoding compares)."""
+    try:
+        return tuple(tuple(sorted((a.oid.dotted_string, " ".join(str(a.value).split()).casefold())
+                                  for a in rdn)) for rdn in name.rdns)
+    except Exception:  # exotic attribute values
+        return None
 
 
 def _ext_value(cert, ext_class, pick):

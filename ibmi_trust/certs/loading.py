@@ -87,12 +87,12 @@ def _pkcs7(der: bytes) -> List[Cert]:
 def load_certificate_file(path, *, strict: bool = True, problems: list = None) -> List[Cert]:
     p = Path(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise CertificateError("%s is larger than %d bytes" % (p, MAX_INPUT_BYTES))
-        data = p.read_bytes()
+        with open(str(p), "rb") as handle:      # a device or pipe may not know its size:
+            data = handle.read(MAX_INPUT_BYTES + 1)   # read no more than the limit
     except OSError as exc:
         raise CertificateError("cannot read %s: %s" % (p, exc.strerror or exc)) from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise CertificateError("%s is larger than %d bytes" % (p, MAX_INPUT_BYTES))
     try:
         return load_certificates(data, strict=strict, problems=problems)
     except CertificateError as exc:

@@ -94,7 +94,8 @@ def _from_environment(name: str) -> StorePassword:
 def _from_file(path: str) -> StorePassword:
     where = "password file %s" % path
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # O_NONBLOCK: a named pipe must not hang the open (it is refused below)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise PasswordError("cannot open %s: %s" % (where, exc.strerror or exc),
                             hint="the file must exist, be a regular file (not a symbolic link) and be readable by you") from None

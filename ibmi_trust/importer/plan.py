@@ -10,6 +10,8 @@ fix would not be able to prove every variant afterwards.
 from dataclasses import dataclass, field
 from typing import Iterable, List, Set
 
+from ibmi_trust.store.base import normalise_fingerprint
+
 @dataclass
 class PlannedCert:
     cert: object                 # Cert
@@ -57,7 +59,7 @@ def _root_allowed(item, approved: Set[str]) -> bool:
 
 
 def build_plan(variant_reports: Iterable, approved_roots: Iterable[str] = ()) -> ImportPlan:
-    approved = {fp.lower() for fp in approved_roots}
+    approved = {normalise_fingerprint(fp) for fp in approved_roots}
     plan = ImportPlan()
     by_fp = {}
     for vr in variant_reports:

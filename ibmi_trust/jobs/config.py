@@ -68,12 +68,13 @@ def _read_ini(path):
 def _read_json(path):
     with open(path, encoding="utf-8") as handle:
         data = json.load(handle)
-    if not isinstance(data, dict) or not isinstance(data.get("targets"), list):
+    if not isinstance(data, dict) or not isinstance(data.get("targets"), list) \
+            or not isinstance(data.get("defaults") or {}, dict):
         raise ValueError('expected {"defaults": {...}, "targets": [...]}')
     defaults = {k: str(v) for k, v in (data.get("defaults") or {}).items()}
     entries = []
     for i, item in enumerate(data["targets"], 1):
-        if not isinstance(item, dict) or "host" not in item:
+        if not isinstance(item, dict) or not isinstance(item.get("host"), str) or not item["host"].strip():
             raise ValueError("target %d has no host" % i)
         entries.append((str(item.get("name") or item["host"]), {k: str(v) for k, v in item.items()}))
     return defaults, entries

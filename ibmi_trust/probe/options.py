@@ -7,6 +7,7 @@ from ibmi_trust.probe.offers import KEY_TYPES, TLS_VERSIONS
 from ibmi_trust.probe.ratelimit import DEFAULT_CONCURRENCY, DEFAULT_RATE
 
 SNI_CHOICES = ("on", "off")
+MAX_TIMEOUT = 3600                              # seconds; beyond it sockets overflow (inf, 1e300)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,7 +27,9 @@ class ProbeOptions:
     seed: Optional[int] = None                  # shuffles the order of combinations in each round
 
     def __post_init__(self):
-        _check(self.timeout > 0, "--timeout must be > 0")
+        _check(0 < self.timeout <= MAX_TIMEOUT, "--timeout must be > 0 and at most %d seconds" % MAX_TIMEOUT)
+        _check(self.ehlo is None or (self.ehlo.isascii() and self.ehlo.isprintable() and self.ehlo.split() == [self.ehlo]),
+               "--ehlo must be one name: printable ASCII, no spaces")   # no second SMTP command
         _check(self.rounds is None or self.rounds >= 1, "--rounds must be >= 1")
         _check(0.0 < self.min_share < 1.0, "--min-share must lie between 0 and 1 (exclusive)")
         _check(0.0 < self.confidence < 1.0, "confidence must lie between 0 and 1 (exclusive)")

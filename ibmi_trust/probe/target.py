@@ -134,13 +134,13 @@ def _split_host_port(raw: str):
             raise ConfigError("%r is neither host:port nor an IPv6 address (use [addr]:port)" % raw)
         return raw, None
     host, sep, port = raw.partition(":")
-    if not host or any(ch in host for ch in " /@"):
+    if not host or any(ch in "/@" or ch.isspace() or not ch.isprintable() for ch in host):
         raise ConfigError("%r is not a host name" % host)
     return host, (_port(port, raw) if sep else None)
 
 
 def _port(text: str, raw: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:   # not "²" or "٢٥"
         raise ConfigError("bad port %r in %r" % (text, raw))
     return int(text)
 

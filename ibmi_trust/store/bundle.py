@@ -11,6 +11,7 @@ exists; reading a missing bundle is an error.
 """
 import datetime
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -165,8 +166,12 @@ def parse_bundle(data: Optional[bytes], where: str) -> BundleScan:
 
 def _read(path: Path, *, missing_ok: bool, spec: str) -> Optional[bytes]:
     try:
-        size = os.stat(str(path)).st_size
-        if size > MAX_INPUT_BYTES:
+        info = os.stat(str(path))
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError()
+        if not stat.S_ISREG(info.st_mode):        # a pipe would block, a device never end
+            raise StoreError("%s: %s is not a regular file" % (spec, path))
+        if info.st_size > MAX_INPUT_BYTES:
             raise StoreError("%s: %s is larger than %d bytes" % (spec, path, MAX_INPUT_BYTES))
         with open(str(path), "rb") as handle:
             return handle.read()
