@@ -195,3 +195,22 @@ def test_check_json_contract_names_what_is_missing(tmp_path):
         assert {m["sha256"] for m in doc["missing"]} == set(missing)
     finally:
         sc.close()
+
+
+def test_a_store_intermediate_without_its_root_is_not_enough_for_openssl_stores(tmp_path):
+    """sendmail's CAfile/CApath needs a self-signed anchor (OpenSSL without
+    PARTIAL_CHAIN): check must not say OK where `openssl verify` fails."""
+    sc = Scenario("aia", tmp_path)
+    try:
+        with open(sc.store_path, "a") as handle:
+            handle.write(sc.inter_a.cert.pem())        # the intermediate only, not its root
+        chain = sc.sent_chains[0]
+        assert not sc.openssl_verifies(chain)
+        before = run_check(sc.target(), sc.check_options())
+        assert before.status == "CRITICAL"
+        assert {m.sha256 for m in before.missing()} == {sc.root_a.cert.sha256}
+        fixed = run_fix(sc.target(), sc.check_options(), confirm=None)
+        assert fixed.status == "OK" and {e.cert.sha256 for e in fixed.change.added} == {sc.root_a.cert.sha256}
+        assert sc.openssl_verifies(chain)
+    finally:
+        sc.close()

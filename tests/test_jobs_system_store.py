@@ -77,3 +77,13 @@ def test_disproved_import_is_rolled_back_in_system_store(setting):
     with pytest.raises(RolledBack):
         run_fix(sc.target(), options, store=store, confirm=confirm)
     assert tree_bytes(kdb_dir) == before
+
+
+@pytest.mark.parametrize("partial, expected", [("1", "OK"), ("0", "CRITICAL")])
+def test_gskit_partial_chain_setting_decides_whether_a_stored_intermediate_suffices(setting, partial, expected):
+    sc, sim, monkeypatch, tmp_path = setting
+    sim.add_certificate(sc.inter_a.cert, "Scenario Issuing CA A")
+    monkeypatch.setenv("IBMI_TRUST_GSKIT_PARTIAL_CHAIN", partial)
+    store = system_store(sim, monkeypatch, tmp_path)
+    result = run_check(sc.target(), sc.check_options(sourcing=False), store=store)
+    assert result.status == expected

@@ -48,7 +48,7 @@ def index_store(entries: Iterable[StoreEntry]) -> AnchorIndex:
 def analyse_chain(presented: List[Cert], store_entries: Union[Iterable[StoreEntry], AnchorIndex],
                   host: Optional[str] = None, sourcing=None, now: Optional[datetime.datetime] = None,
                   warn_days: int = 30, *, max_chain_depth: int = DEFAULT_MAX_CHAIN_DEPTH,
-                  crosscheck: bool = True) -> ChainReport:
+                  crosscheck: bool = True, partial_chain: bool = True) -> ChainReport:
     """Judge `presented` (leaf first, as the server sent it) against the store.
 
     sourcing: a fetch.Sourcing, or None to use only what was sent and stored.
@@ -62,12 +62,12 @@ def analyse_chain(presented: List[Cert], store_entries: Union[Iterable[StoreEntr
     signatures: Dict = {}
 
     first = PathBuilder(presented, anchors, now=now, max_chain_depth=max_chain_depth,
-                        signature_cache=signatures).search(stop_when=lambda p: judge(p).clean)
+                        signature_cache=signatures, partial_chain=partial_chain).search(stop_when=lambda p: judge(p).clean)
     result, events = first, list(first.events)
     best = judge.best(first.paths)
     if not best.trusted and sourcing is not None:
         result = PathBuilder(presented, anchors, now=now, max_chain_depth=max_chain_depth,
-                             sourcing=sourcing, signature_cache=signatures).search()
+                             sourcing=sourcing, signature_cache=signatures, partial_chain=partial_chain).search()
         events.extend(result.events)
         best = judge.best(result.paths) if result.paths else best
     report = _Reporter(best, presented, anchors, now, host, events).report(result.budget_exhausted)

@@ -5,7 +5,8 @@ signature, ordered store first, then what the server sent, then sourced
 ones (root program, --from files, AIA). Every path that ends somewhere is
 handed to the caller, who judges and ranks it (analyse.core):
 
-    anchor           ends at a certificate in the trust store
+    anchor           ends at a certificate in the trust store (with partial_chain
+                     False, as OpenSSL clients by default: only at a self-issued one)
     root             ends at a root the operator's root program has, or approved
     unapproved-root  ends at a self-signed certificate nobody vouched for
     dead-end         the last certificate's issuer was not found
@@ -75,7 +76,8 @@ class PathBuilder:
 
     def __init__(self, presented: List[Cert], anchors: CertIndex, *, now: datetime.datetime,
                  max_chain_depth: int, sourcing=None, signature_cache: Optional[Dict] = None,
-                 budget: Optional[Budget] = None):
+                 budget: Optional[Budget] = None, partial_chain: bool = True):
+        self.partial_chain = partial_chain      # any store certificate ends a path, not only roots
         self.presented = CertIndex((c, None) for c in presented)
         self.leaf = presented[0]
         self.anchors = anchors
@@ -107,8 +109,10 @@ class PathBuilder:
         if self.budget.nodes < 0 or self.budget.signature_checks < 0:
             self.budget.exhausted = True
             return self._emit(nodes, "search-limit")
-        if node.entry is not None:
+        if node.entry is not None and (self.partial_chain or node.cert.self_issued):
             return self._emit(nodes, "anchor") or _usable_anchor(node.entry, self.now)
+        # without partial chains (OpenSSL's default) a store intermediate is a
+        # step on the way, and the path goes on to its root
         if self.sourcing is not None:
             approval = self.sourcing.trust_point(node.cert)
             if approval:

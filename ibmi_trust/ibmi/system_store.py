@@ -42,7 +42,18 @@ def system_kdb_path(options=None) -> str:
             or DEFAULT_SYSTEM_KDB)
 
 
+def gskit_partial_chain() -> bool:
+    """Does GSKit end a chain at any trusted CA in the store (an intermediate
+    without its root)? UNCONFIRMED (docs/verify-on-your-system.md); assumed
+    yes, IBMI_TRUST_GSKIT_PARTIAL_CHAIN=0 makes the analysis demand a root."""
+    return os.environ.get("IBMI_TRUST_GSKIT_PARTIAL_CHAIN", "1").strip() not in ("0", "no", "false")
+
+
 class SystemStore(TrustStore):
+    @property
+    def partial_chain_anchors(self) -> bool:
+        return gskit_partial_chain()
+
     def __init__(self, spec: str, options=None, *, session=None):
         spec = spec.strip()
         self.is_system = spec.upper() == SYSTEM

@@ -118,7 +118,8 @@ def open_configured_store(options: CheckOptions):
     return open_store(options.store_spec, options.store_options)
 
 
-def analyse_probe(probe_result, entries, target, options: CheckOptions) -> List[VariantReport]:
+def analyse_probe(probe_result, entries, target, options: CheckOptions, *,
+                  partial_chain: bool = False) -> List[VariantReport]:
     from ibmi_trust.analyse import analyse_chain, index_store
 
     host = target.host
@@ -126,7 +127,7 @@ def analyse_probe(probe_result, entries, target, options: CheckOptions) -> List[
     out = []
     for index, variant in enumerate(probe_result.chains, 1):
         report = analyse_chain(list(variant.certificates), anchors, host=host, sourcing=options.sourcing,
-                               warn_days=options.warn_days)
+                               warn_days=options.warn_days, partial_chain=partial_chain)
         out.append(VariantReport(index=index, variant=variant, report=report))
     return out
 
@@ -149,7 +150,7 @@ def run_check(target, options: CheckOptions, *, store=None,
     except ProbeError as exc:
         return CheckResult(target=target, store_spec=spec, status=st.UNKNOWN, error=exc.message,
                            store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at)
-    variants = analyse_probe(result, entries, target, options)
+    variants = analyse_probe(result, entries, target, options, partial_chain=store.partial_chain_anchors)
     status = st.worst(v.status for v in variants) if variants else st.UNKNOWN
     return CheckResult(target=target, store_spec=spec, status=status, variants=variants, probe=result,
                        store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at,

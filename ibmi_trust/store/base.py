@@ -74,6 +74,10 @@ class TrustStore(abc.ABC):
     """A set of CA certificates a TLS client trusts."""
 
     spec: str = ""
+    # May a chain end at any certificate of this store, or only at a root?
+    # OpenSSL clients (sendmail's CACertPath/CAfile) need a self-signed anchor
+    # unless built with X509_V_FLAG_PARTIAL_CHAIN; GSKit: see SystemStore.
+    partial_chain_anchors: bool = False
 
     @abc.abstractmethod
     def list(self) -> List[StoreEntry]:
