@@ -250,7 +250,7 @@ def test_off_ibmi_the_system_store_is_refused_clearly(monkeypatch):
     monkeypatch.setenv("IBMI_TRUST_FORCE_PLATFORM", "other")
     with pytest.raises(ConfigError) as caught:
         open_store("*SYSTEM", StoreOptions())
-    assert str(caught.value) == "*SYSTEM is an IBM i store; on this machine use --store capath:DIR or bundle:FILE"
+    assert str(caught.value) == "*SYSTEM is an IBM i certificate store; on this machine use --store capath:DIR or bundle:FILE"
 
 
 def test_a_write_killed_midway_is_reported_then_rolled_back_by_the_next_write(sim, monkeypatch, tmp_path, chain):

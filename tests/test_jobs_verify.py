@@ -88,3 +88,10 @@ def test_verify_config_errors_are_clear(tmp_path):
     empty.write_text('{"targets": []}')
     result = runner.invoke(cli, ["verify", "--config", str(empty)])
     assert result.exit_code == 3 and "lists no targets" in result.output
+
+
+def test_verify_warn_days_out_of_range_is_a_config_error(tmp_path):
+    bad = tmp_path / "bad.ini"
+    bad.write_text("[mx.example.test:25]\nwarn_days = 99999\n")
+    result = CliRunner().invoke(cli, ["verify", "--config", str(bad)])
+    assert result.exit_code == 3 and "warn_days must be a whole number from 0 to 3650" in result.output

@@ -124,13 +124,14 @@ class IbmiSession:
         return self._transport
 
     def call_program(self, api: str, name: str, params: Sequence, *, lib: str = "QSYS",
-                     func: Optional[str] = None) -> dict:
+                     func: Optional[str] = None) -> None:
         """Call an OPM program (or, with func=, an ILE service program export).
 
         `params` are itoolkit iData/iDS objects for every parameter except
         the error code: an ERRC0100 with bytes provided > 0 is appended here
         and a returned exception id raises IbmiApiError(api=, message_id=).
-        Returns itoolkit's dict_out of the call (output values by var name).
+        Nothing is returned: XMLSERVICE's reply echoes every input parameter,
+        passwords included, so it never leaves this method.
         """
         from itoolkit import iPgm, iSrvPgm
 
@@ -141,9 +142,9 @@ class IbmiSession:
         pgm.addParm(apiparm.errc0100(), {"io": "both"})
         reply = self._run(api, pgm, "api")
         exception_id = apiparm.exception_id(reply)
+        del reply
         if exception_id:
             raise failures.api_exception(api, exception_id)
-        return reply
 
     def run_cl(self, command: str) -> None:
         """Run one CL command; a failure raises IbmiApiError with its CPF id.

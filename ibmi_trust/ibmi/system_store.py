@@ -63,7 +63,8 @@ class SystemStore(TrustStore):
         if not self.kdb_path.startswith("/"):
             raise ConfigError("a DCM store is named by its full IFS path (starting with /), not %r" % spec)
         if session is None and not is_ibmi():
-            raise ConfigError("*SYSTEM is an IBM i store; on this machine use --store capath:DIR or bundle:FILE")
+            raise ConfigError("%s is an IBM i certificate store; on this machine use --store capath:DIR or bundle:FILE"
+                              % self.spec)
         self._session = session
         self._problems: List[ReadProblem] = []
         app_id = getattr(options, "app_id", None)

@@ -90,7 +90,9 @@ def _target(name: str, values: dict, path: str) -> TargetConfig:
     try:
         warn_days = int(values.get("warn_days", 30))
     except ValueError:
-        raise ConfigError("%s [%s]: warn_days must be a whole number" % (path, name)) from None
+        warn_days = -1
+    if not 0 <= warn_days <= 3650:
+        raise ConfigError("%s [%s]: warn_days must be a whole number from 0 to 3650" % (path, name))
     return TargetConfig(
         name=values.get("name") or name, target=target, protocol=values.get("protocol") or None,
         store=values.get("store") or None, warn_days=warn_days, app_id=values.get("app_id") or None,
