@@ -1,4 +1,5 @@
-"""Certificates indexed by subject name (DER) and subject key id.
+"""Certificates indexed by subject name (DER, and as compared per RFC 5280
+7.1) and by subject key id.
 
 Issuer look-up is one dict access, whatever the store size: the path
 builder never scans a store (benchmarks/bench_analysis_scaling.py).
@@ -17,6 +18,7 @@ class CertIndex(Generic[T]):
     def __init__(self, items: Iterable[Tuple[Cert, T]] = ()):
         self._by_subject: Dict[bytes, List[Tuple[Cert, T]]] = defaultdict(list)
         self._by_ski: Dict[str, List[Tuple[Cert, T]]] = defaultdict(list)
+        self._by_name_key: Dict[tuple, List[Tuple[Cert, T]]] = defaultdict(list)
         self._by_sha256: Dict[str, Tuple[Cert, T]] = {}
         for cert, payload in items:
             self.add(cert, payload)
@@ -26,6 +28,8 @@ class CertIndex(Generic[T]):
             return
         self._by_sha256[cert.sha256] = (cert, payload)
         self._by_subject[cert.subject_der].append((cert, payload))
+        if cert.subject_key is not None:
+            self._by_name_key[cert.subject_key].append((cert, payload))
         if cert.ski:
             self._by_ski[cert.ski].append((cert, payload))
 
@@ -41,18 +45,17 @@ class CertIndex(Generic[T]):
     def issuers_of(self, child: Cert) -> List[Tuple[Cert, T]]:
         """Certificates named as `child`'s issuer, key-id matches first.
 
-        Names are compared as encoded (DER) first; when nothing matches, the
-        key id finds certificates whose name is the same text in another
-        string encoding (PrintableString vs UTF8String). The key id only
-        orders candidates otherwise, since many CAs omit or mis-set it.
-        Signatures are checked by the caller.
+        Names are compared as encoded (DER) first; when nothing matches, as
+        RFC 5280 7.1 and OpenSSL compare them (another string encoding,
+        letter case, white space: Cert.subject_key). The key id only orders
+        candidates, since many CAs omit or mis-set it. Signatures are checked
+        by the caller.
         """
         named = self._by_subject.get(child.issuer_der)
+        if named is None and child.issuer_key is not None:
+            named = self._by_name_key.get(child.issuer_key)
         if named is None:
-            if not child.aki:
-                return []
-            wanted = child.issuer.casefold()
-            return [item for item in self._by_ski.get(child.aki, []) if item[0].subject.casefold() == wanted]
+            return []
         if not child.aki or len(named) < 2:
             return list(named)
         return sorted(named, key=lambda item: item[0].ski != child.aki)
