@@ -104,6 +104,7 @@ def test_bundle_store_that_is_a_named_pipe_or_a_device_is_a_store_error(tmp_path
         assert listed.returncode == 4 and "not a regular file" in listed.stderr, listed.stderr
     added = run_cli("store", "add", str(source), "--store", "bundle:%s" % fifo)
     assert added.returncode == 4 and "not a regular file" in added.stderr, added.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inter.pem", "pipe.pem"]   # no lock file left beside it
 
 
 @pytest.mark.parametrize("option", ["--roots", "--from"])

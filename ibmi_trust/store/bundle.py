@@ -52,6 +52,8 @@ class BundleStore(FileStore):
     def require_location(self) -> None:
         if not self.target.parent.is_dir():
             raise StoreError("%s: the directory %s does not exist" % (self.spec, self.target.parent))
+        if self.target.exists() and not self.target.is_file():   # before a lock file is made beside it
+            raise StoreError("%s: %s is not a regular file" % (self.spec, self.target))
 
     def scan(self, *, for_write: bool = False) -> BundleScan:
         data = _read(self.target, missing_ok=for_write, spec=self.spec)
