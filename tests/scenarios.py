@@ -1,5 +1,6 @@
 """Loopback scenarios for the job tests: real STARTTLS servers, a real AIA
 HTTP server, a PEM-bundle trust store and a root-program file on disk."""
+import dataclasses
 import os
 import subprocess
 import tempfile
@@ -118,6 +119,21 @@ class Scenario:
             proc = subprocess.run(["openssl", "verify", "-CAfile", self.store_path, "-untrusted", untrusted, leaf],
                                   capture_output=True, text=True)
             return proc.returncode == 0
+
+    def late_backend(self, options, address):
+        """Pin `options`' probe to the server's addresses plus `address`, where
+        nothing answers yet; the returned confirm(plan) starts a backend there
+        serving a chain nobody can fix, as a load-balancer member joining
+        between the check and the re-probe."""
+        rogue = CA.root("Scenario Rogue Root").intermediate("Scenario Rogue CA").leaf(NAMES)
+        port = self.server.port
+        options.probe_options = dataclasses.replace(
+            options.probe_options, resolve={"%s:%d" % (HOST, port): list(self.server.addresses) + [address]})
+
+        def confirm(plan):
+            self.add_server(ChainPlan(default=(rogue.chain_pem(), rogue.key_pem())), [address], port=port)
+            return True
+        return confirm
 
     def close(self):
         for server in self.servers:

@@ -127,3 +127,14 @@ def test_explicit_curve_key_is_described_not_fatal():
         assert (cert.key_description() == ("unsupported", 0)) == (not loadable)
     assert leaf.issuer_der == root.subject_der
     assert root.issued(leaf) in (True, False)      # decided, not raised
+
+
+def test_trusted_certificate_blocks_load_without_their_trust_settings(pki, tmp_path):
+    """OpenSSL's `x509 -trustout` appends trust settings after the DER; --from
+    and the stores must read the certificate the same way."""
+    src = tmp_path / "root.pem"
+    src.write_text(pki["A"]["root"].cert.pem())
+    out = subprocess.run(["openssl", "x509", "-in", str(src), "-trustout", "-addtrust", "serverAuth"],
+                         capture_output=True, check=True).stdout
+    assert b"BEGIN TRUSTED CERTIFICATE" in out
+    assert load_certificates(out) == [pki["A"]["root"].cert]

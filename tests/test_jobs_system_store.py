@@ -54,26 +54,12 @@ def test_failed_import_leaves_system_store_files_as_they_were(setting):
 
 def test_disproved_import_is_rolled_back_in_system_store(setting):
     """The re-probe meets a backend with an unfixable chain: the KDB is restored."""
-    import dataclasses
-
-    from ibmi_trust.testing.pki import CA
-    from ibmi_trust.testing.servers import ChainPlan
-    from scenarios import NAMES
-
     sc, sim, monkeypatch, tmp_path = setting
     store = system_store(sim, monkeypatch, tmp_path)
     kdb_dir = sim.system_kdb.parent
     before = tree_bytes(kdb_dir)
-    rogue = CA.root("Rogue Root").intermediate("Rogue CA").leaf(NAMES)
     options = sc.check_options()
-    port = sc.server.port
-    options.probe_options = dataclasses.replace(options.probe_options,
-                                                resolve={"mx.example.test:%d" % port: ["127.0.0.1", "127.0.0.5"]})
-
-    def confirm(plan):
-        sc.add_server(ChainPlan(default=(rogue.chain_pem(), rogue.key_pem())), ["127.0.0.5"], port=port)
-        return True
-
+    confirm = sc.late_backend(options, "127.0.0.5")
     with pytest.raises(RolledBack):
         run_fix(sc.target(), options, store=store, confirm=confirm)
     assert tree_bytes(kdb_dir) == before

@@ -95,3 +95,14 @@ def test_verify_warn_days_out_of_range_is_a_config_error(tmp_path):
     bad.write_text("[mx.example.test:25]\nwarn_days = 99999\n")
     result = CliRunner().invoke(cli, ["verify", "--config", str(bad)])
     assert result.exit_code == 3 and "warn_days must be a whole number from 0 to 3650" in result.output
+
+
+def test_targets_file_port_applies_to_a_bare_ipv6_host(tmp_path):
+    """`host = ::1` with `port = 2525` is [::1]:2525, not the address ::1:2525 on port 25."""
+    from ibmi_trust.jobs.config import load_config
+    from ibmi_trust.probe.target import Target
+
+    path = tmp_path / "targets.ini"
+    path.write_text("[loop6]\nhost = ::1\nport = 2525\n\n[loop4]\nhost = 127.0.0.1\nport = 2525\n")
+    parsed = [Target.parse(t.target, "smtp") for t in load_config(str(path))]
+    assert [(t.host, t.port) for t in parsed] == [("::1", 2525), ("127.0.0.1", 2525)]

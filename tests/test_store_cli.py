@@ -58,14 +58,20 @@ def test_add_twice_is_a_reported_no_op_and_dry_run_changes_nothing(run, files, p
     before = tree_image(tmp_path)
 
     again = run("add", files["inter"], "--store", files["store"])
+    after_again = tree_image(tmp_path)
     dry = run("add", files["root_b"], "--store", files["store"], "--dry-run",
               "--trust-root", pki["B"]["root"].cert.sha256)
 
     assert again.exit_code == EXIT_OK and "present   Test_Issuing_CA_A.pem" in again.stdout
     assert "nothing to change" in again.stdout
+    # the no-op add took the lock (its record names the holder and the time): all else is untouched
+    lock_name = files["dir"].name
+    strip_lock = lambda image: {k: (dict((n, v) for n, v in image[k][1].items() if n != ".ibmi-trust.lock")
+                                    if k == lock_name else v) for k, v in image.items()}
+    assert strip_lock(after_again) == strip_lock(before)
     assert dry.exit_code == EXIT_OK and dry.stdout.startswith("dry run: nothing was changed")
     assert "would add Test_Root_B.pem" in dry.stdout and "would write Test_Root_B.pem" in dry.stdout
-    assert tree_image(tmp_path) == before
+    assert tree_image(tmp_path) == after_again          # a dry run takes no lock and writes nothing
 
 
 def test_a_leaf_is_refused(run, files):

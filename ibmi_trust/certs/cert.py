@@ -14,6 +14,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, N
 from ibmi_trust.certs import compat
 from ibmi_trust.certs.der import DerError, certificate_parts
 from ibmi_trust.errors import CertificateError
+from ibmi_trust.timestamps import iso_utc
 
 
 class Cert:
@@ -134,17 +135,13 @@ class Cert:
             "subject": self.subject,
             "issuer": self.issuer,
             "serial": format(self.serial, "x"),
-            "not_before": _iso(self.not_before),
-            "not_after": _iso(self.not_after),
+            "not_before": iso_utc(self.not_before),
+            "not_after": iso_utc(self.not_after),
             "is_ca": self.is_ca,
             "subject_key_id": self.ski,
             "authority_key_id": self.aki,
             "aia_ca_issuers": list(self.ca_issuers),
         }
-
-
-def _iso(when: datetime.datetime) -> str:
-    return when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _short(exc: Exception) -> str:

@@ -85,19 +85,6 @@ def _signature_ok(child: x509.Certificate, key) -> bool:
     return True
 
 
-def load_pem_many(data: bytes):
-    """Every CERTIFICATE block of a PEM text, as cryptography objects."""
-    many = getattr(x509, "load_pem_x509_certificates", None)  # 39.0+
-    if many is not None:
-        try:
-            return list(many(data))
-        except ValueError:
-            pass  # fall through to the block splitter: it skips broken blocks
-    from ibmi_trust.certs.loading import pem_blocks
-
-    return [load_der(der) for label, der in pem_blocks(data) if label == "CERTIFICATE"]
-
-
 def load_pkcs7(data: bytes):
     """Certificates of a PKCS#7 certs-only structure (DER or PEM); 3.1+."""
     from cryptography.hazmat.primitives.serialization import pkcs7

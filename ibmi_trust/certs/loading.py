@@ -16,6 +16,7 @@ PEM_BLOCK_RE = re.compile(
     rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL
 )
 MAX_INPUT_BYTES = 64 * 1024 * 1024
+CERT_LABELS = ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE")
 
 
 def pem_blocks(data: bytes) -> List[Tuple[str, bytes]]:
@@ -29,6 +30,20 @@ def pem_blocks(data: bytes) -> List[Tuple[str, bytes]]:
         except (binascii.Error, ValueError):
             out.append((label, b""))
     return out
+
+
+def cert_from_block(label: str, der: bytes) -> Cert:
+    """The certificate of a CERTIFICATE / TRUSTED CERTIFICATE block. A TRUSTED
+    CERTIFICATE is the certificate followed by OpenSSL's trust settings; only
+    the certificate is kept (the settings are not modelled)."""
+    if label == "TRUSTED CERTIFICATE":
+        from ibmi_trust.certs.der import DerError, der_tlv
+
+        try:
+            der = der[:der_tlv(der, 0)[2]]
+        except DerError:
+            raise CertificateError("a TRUSTED CERTIFICATE block is not DER") from None
+    return Cert(der)
 
 
 def load_certificates(data: bytes, *, strict: bool = True, problems: list = None) -> List[Cert]:
@@ -45,10 +60,10 @@ def load_certificates(data: bytes, *, strict: bool = True, problems: list = None
         certs: List[Cert] = []
         for index, (label, der) in enumerate(pem_blocks(data)):
             try:
-                if label in ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"):
+                if label in CERT_LABELS:
                     if not der:
                         raise CertificateError("PEM block %d is not valid base64" % (index + 1))
-                    certs.append(Cert(der))
+                    certs.append(cert_from_block(label, der))
                 elif label == "PKCS7":
                     certs.extend(_pkcs7(der))
             except CertificateError as exc:

@@ -81,10 +81,11 @@ def build_store_options(password_env=None, password_file=None, app_id=None, **_i
 
 def normalise_fingerprints(values):
     from ibmi_trust.errors import ConfigError
+    from ibmi_trust.store.base import normalise_fingerprint
 
     out = set()
     for value in values:
-        fp = value.replace(":", "").replace(" ", "").strip().lower()
+        fp = normalise_fingerprint(value)
         if len(fp) != 64 or any(ch not in "0123456789abcdef" for ch in fp):
             raise ConfigError("--trust-root wants a SHA-256 fingerprint (64 hex digits), got %r" % value)
         out.add(fp)

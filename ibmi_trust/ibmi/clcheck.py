@@ -128,7 +128,6 @@ DEFINITION_STATEMENTS: Dict[str, Tuple[str, ...]] = {
 PARM_TYPES = {"*DEC", "*LGL", "*CHAR", "*INT2", "*INT4", "*UINT2", "*UINT4", "*NAME", "*SNAME", "*CNAME",
               "*PNAME", "*GENERIC", "*VARNAME", "*DATE", "*TIME", "*CMD", "*X", "*HEX", "*ZEROELEM",
               "*NULL", "*CMDSTR"}
-CL_VAR_TYPES = {"*CHAR", "*DEC", "*LGL", "*INT", "*UINT", "*PTR"}
 DECLARATIONS = {"DCL", "DCLF", "INCLUDE", "COPYRIGHT"}
 NESTING = {"IF", "ELSE", "WHEN", "OTHERWISE", "MONMSG", "ADDJOBSCDE", "SBMJOB"}   # commands holding a command
 MSGID_RE = re.compile(r"^ITR\d{4}$")

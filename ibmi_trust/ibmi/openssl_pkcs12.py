@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from typing import List, Optional, Sequence, Tuple
 
-from ibmi_trust.certs import Cert, load_certificates
+from ibmi_trust.certs import Cert, load_certificates, to_pem_bundle
 from ibmi_trust.errors import StoreError
 
 _TIMEOUT = 60
@@ -42,7 +42,7 @@ def write(items: Sequence[Tuple[Cert, str]], password: bytes, *, legacy: bool = 
         pem = os.path.join(workdir, "in.pem")
         out = os.path.join(workdir, "out.p12")
         with open(pem, "w", encoding="ascii") as handle:
-            handle.write("".join(cert.pem() for cert, _label in items))
+            handle.write(to_pem_bundle(cert for cert, _label in items))
         args = [exe, "pkcs12", "-export", "-nokeys", "-in", pem, "-out", out, "-passout", "stdin"]
         if legacy:
             args += ["-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1"]

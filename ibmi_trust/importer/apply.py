@@ -23,8 +23,7 @@ class Proof:
 @dataclass
 class ApplyOutcome:
     change: object               # store ChangeReport
-    proof: Optional[Proof]
-    rolled_back: bool = False
+    proof: Optional[Proof]       # None on a dry run
 
 
 def apply_plan(store, plan, reprobe: Callable[[], Proof], *, dry_run: bool = False) -> ApplyOutcome:

@@ -41,10 +41,6 @@ class ImportPlan:
     def certs(self):
         return [item.cert for item in self.items]
 
-    @property
-    def nothing_to_do(self) -> bool:
-        return not self.items and not self.blockers
-
     def to_json(self) -> dict:
         return {
             "add": [item.to_json() for item in self.items],

@@ -10,6 +10,7 @@ from typing import Callable, List, Optional
 
 from ibmi_trust.errors import ProbeError
 from ibmi_trust.jobs import status as st
+from ibmi_trust.timestamps import iso_utc
 
 
 @dataclass
@@ -140,7 +141,7 @@ def run_check(target, options: CheckOptions, *, store=None,
     from ibmi_trust.probe import probe
 
     started = time.monotonic()
-    checked_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    checked_at = iso_utc()
     store = store if store is not None else open_configured_store(options)
     entries = store.list()                          # read before probing: fail fast on a bad store
     problems = ["%s: %s" % (p.where, p.reason) for p in store.problems]

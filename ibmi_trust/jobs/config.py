@@ -86,7 +86,9 @@ def _target(name: str, values: dict, path: str) -> TargetConfig:
         raise ConfigError("%s [%s]: unknown key(s) %s; known: %s" % (path, name, ", ".join(sorted(unknown)), ", ".join(sorted(_KEYS))))
     host = values.get("host") or name
     port = values.get("port")
-    target = "%s:%s" % (host, port) if port and not _has_port(host) else host
+    target = host
+    if port and not _has_port(host):
+        target = "%s:%s" % ("[%s]" % host if ":" in host else host, port)   # a bare ::1 becomes [::1]:PORT
     try:
         warn_days = int(values.get("warn_days", 30))
     except ValueError:

@@ -85,7 +85,6 @@ def run_fix(target, options: CheckOptions, *, approved_roots=(), dry_run: bool =
                          % target.display())
     if not plan.items:
         result.messages.append("every chain is already trusted: nothing to import")
-        result.after = None
         result.elapsed = time.monotonic() - started
         return result
     if not dry_run and confirm is not None and not confirm(plan):
@@ -94,16 +93,14 @@ def run_fix(target, options: CheckOptions, *, approved_roots=(), dry_run: bool =
     reprobe_options = CheckOptions(store_spec=options.store_spec, store_options=options.store_options,
                                    probe_options=options.probe_options, sourcing=None,
                                    warn_days=options.warn_days)
-    holder = {}
 
     def reprobe():
         announce("re-probing to prove every chain now verifies")
-        holder["after"] = run_check(target, reprobe_options, store=store)
-        return _proof_from(holder["after"])
+        return _proof_from(run_check(target, reprobe_options, store=store))
 
     outcome = apply_plan(store, plan, reprobe, dry_run=dry_run)
     result.change = outcome.change
-    result.after = holder.get("after")
+    result.after = outcome.proof.detail if outcome.proof is not None else None
     if dry_run:
         result.messages.append("dry run: nothing was changed")
     elif outcome.change.changed:

@@ -5,7 +5,6 @@ Concurrency: a thread pool over targets; handshakes to one host are still
 capped by the probe's process-wide per-host limiter, so twenty targets on one
 host do not become an abusive burst.
 """
-import datetime
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -15,6 +14,7 @@ from typing import List, Optional
 from ibmi_trust.errors import IbmiTrustError
 from ibmi_trust.jobs import status as st
 from ibmi_trust.jobs.check import CheckOptions, run_check
+from ibmi_trust.timestamps import iso_utc
 
 
 @dataclass
@@ -85,7 +85,7 @@ def run_verify(configs, make_options, *, workers: int = 8, progress=None) -> Ver
     spec and shared (their list() is read per check: cheap for files, one SQL
     query + export on IBM i)."""
     started = time.monotonic()
-    started_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started_at = iso_utc()
     stores, lock = {}, threading.Lock()
 
     def store_cache(options: CheckOptions):

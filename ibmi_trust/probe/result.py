@@ -6,7 +6,7 @@ import hashlib
 from collections import Counter, OrderedDict
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
-from ibmi_trust.certs import Cert
+from ibmi_trust.certs import Cert, to_pem_bundle
 
 SCHEMA_VERSION = 1
 
@@ -48,7 +48,7 @@ class ChainVariant:
         return list(self.combo_counts)
 
     def pem(self) -> str:
-        return "".join(c.pem() for c in self.certificates)
+        return to_pem_bundle(self.certificates)
 
     def to_json(self) -> dict:
         return {

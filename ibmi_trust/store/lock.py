@@ -17,7 +17,6 @@ While held, the file records `pid`, `host` and `since` (shown to a writer who
 has to wait) and the write journal (`state`, `backup`) that
 `ibmi_trust.store.transaction` uses to finish or undo an interrupted write.
 """
-import datetime
 import errno
 import fcntl
 import os
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Dict, Optional, Set
 
 from ibmi_trust.errors import StoreError, StoreLocked
+from ibmi_trust.timestamps import iso_utc
 
 _HELD: Set[str] = set()             # real paths of the locks this process holds
 _HELD_GUARD = threading.Lock()
@@ -56,7 +56,7 @@ class StoreLock:
             if time.monotonic() >= deadline:
                 raise self._locked_error()
             time.sleep(_POLL_SECONDS)
-        self._since = _now()
+        self._since = iso_utc()
         self.found = self._read_record()
         self.record(state=self.found.get("state", "idle"), backup=self.found.get("backup", ""))
         return self
@@ -168,6 +168,3 @@ def _parse(data: bytes) -> Dict[str, str]:
             out[key.strip()] = value.strip()
     return out
 
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from typing import List
 
 from ibmi_trust.certs import Cert
-from ibmi_trust.certs.loading import PEM_BLOCK_RE, pem_blocks
+from ibmi_trust.certs.loading import CERT_LABELS, PEM_BLOCK_RE, cert_from_block, pem_blocks
 from ibmi_trust.errors import CertificateError
-from ibmi_trust.certs.der import DerError, der_tlv
 
-CERT_LABELS = ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE")
 CRL_LABEL = "X509 CRL"
 
 
@@ -48,15 +46,8 @@ def blocks(data: bytes) -> List[PemBlock]:
 def cert_of(block: PemBlock) -> Cert:
     """The certificate in a CERTIFICATE / TRUSTED CERTIFICATE block.
 
-    A TRUSTED CERTIFICATE is the certificate followed by OpenSSL's trust
-    settings; only the certificate is kept (the settings are not modelled).
+    A TRUSTED CERTIFICATE keeps only its certificate (certs.loading).
     """
     if not block.der:
         raise CertificateError("the base64 of a %s block is broken" % block.label)
-    der = block.der
-    if block.label == "TRUSTED CERTIFICATE":
-        try:
-            der = der[:der_tlv(der, 0)[2]]
-        except DerError:
-            raise CertificateError("a TRUSTED CERTIFICATE block is not DER") from None
-    return Cert(der)
+    return cert_from_block(block.label, block.der)
