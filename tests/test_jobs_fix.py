@@ -197,3 +197,17 @@ def test_a_store_intermediate_without_its_root_is_not_enough_for_openssl_stores(
         assert sc.openssl_verifies(chain)
     finally:
         sc.close()
+
+
+def test_fix_without_any_stdin_refuses_cleanly(tmp_path):
+    """As under a job scheduler or CI: file descriptor 0 closed."""
+    sc = Scenario("aia", tmp_path)
+    try:
+        before = sc.store_bytes()
+        proc = subprocess.run([sys.executable, "-c", "import os, sys; os.close(0); sys.stdin = None; "
+                               "from ibmi_trust.cli import main; main(sys.argv[1:])", "fix"] + sc.cli_args(),
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 5 and "add --yes" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr and sc.store_bytes() == before
+    finally:
+        sc.close()

@@ -34,7 +34,7 @@ def command(ctx, params):
     """
     from ibmi_trust.cli.common import build_check_options, normalise_fingerprints, parse_target
     from ibmi_trust.cli import remember_cl_results
-    from ibmi_trust.cli.output import Progress, emit_json
+    from ibmi_trust.cli.output import Progress, emit_json, is_terminal
     from ibmi_trust.jobs import render_fix
     from ibmi_trust.jobs.fix import run_fix
 
@@ -48,7 +48,7 @@ def command(ctx, params):
         click.echo(render_fix.plan_text(plan))
         if params["yes"]:
             return True
-        if not sys.stdin.isatty():
+        if not is_terminal(sys.stdin):
             from ibmi_trust.errors import FixRefused
 
             raise FixRefused("not asking without a terminal: add --yes to import, or --dry-run to only look")

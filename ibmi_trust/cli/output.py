@@ -9,11 +9,17 @@ def emit_json(obj) -> None:
     click.echo(json.dumps(obj, indent=2, sort_keys=False))
 
 
-def stderr_is_terminal() -> bool:
+def is_terminal(stream) -> bool:
+    """False for None (no stdin/stderr at all, as under a scheduler), closed
+    or redirected streams."""
     try:
-        return sys.stderr.isatty()
+        return bool(stream is not None and stream.isatty())
     except (AttributeError, ValueError):
         return False
+
+
+def stderr_is_terminal() -> bool:
+    return is_terminal(sys.stderr)
 
 
 class Progress:
