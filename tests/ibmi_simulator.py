@@ -723,3 +723,20 @@ def tree_bytes(directory) -> Dict[str, bytes]:
         if path.is_file():
             out[str(path.relative_to(directory))] = path.read_bytes()
     return out
+
+
+def as_ibmi(sim: Simulator, monkeypatch) -> None:
+    """Make the CLI run in-process as on IBM i, with the simulator behind
+    pyodbc.connect (a stand-in module: the real pyodbc needs unixODBC, absent
+    here); the real IbmiSession, itoolkit and SystemStore code run unchanged."""
+    import sys
+    import types
+
+    import ibmi_trust.ibmi.session as session_module
+    import ibmi_trust.ibmi.system_store as system_store_module
+
+    fake_pyodbc = types.SimpleNamespace(connect=lambda *args, **kwargs: sim.connection(), Error=Error)
+    monkeypatch.setitem(sys.modules, "pyodbc", fake_pyodbc)
+    monkeypatch.setattr(session_module, "is_ibmi", lambda: True)
+    monkeypatch.setattr(system_store_module, "is_ibmi", lambda: True)
+    monkeypatch.setenv("IBMI_TRUST_SYSTEM_KDB", str(sim.system_kdb))

@@ -13,8 +13,6 @@ import datetime
 import logging
 import os
 import subprocess
-import sys
-import types
 
 import pytest
 from click.testing import CliRunner
@@ -184,16 +182,10 @@ class _Channels:
 def ibmi_cli(tmp_path, monkeypatch, caplog):
     """Run the CLI in-process as on IBM i, with the simulator behind pyodbc
     (a stand-in module: pyodbc itself needs unixODBC, absent here)."""
-    import ibmi_simulator
-    import ibmi_trust.ibmi.session as session_module
-    import ibmi_trust.ibmi.system_store as system_store_module
+    from ibmi_simulator import as_ibmi
 
     sim = Simulator(tmp_path / "ifs", store_password=PASSWORD)
-    fake_pyodbc = types.SimpleNamespace(connect=lambda *args, **kwargs: sim.connection(), Error=ibmi_simulator.Error)
-    monkeypatch.setitem(sys.modules, "pyodbc", fake_pyodbc)
-    monkeypatch.setattr(session_module, "is_ibmi", lambda: True)
-    monkeypatch.setattr(system_store_module, "is_ibmi", lambda: True)
-    monkeypatch.setenv("IBMI_TRUST_SYSTEM_KDB", str(sim.system_kdb))
+    as_ibmi(sim, monkeypatch)
     monkeypatch.setenv("STORE_PW", PASSWORD)
     channels = _Channels()
     real_init = subprocess.Popen.__init__

@@ -1,4 +1,4 @@
-"""`ibmi-trust store list|add|remove|backup|restore --store SPEC`."""
+"""`ibmi-trust store list|add|remove|apps|backup|restore --store SPEC`."""
 import functools
 
 import click
@@ -116,6 +116,31 @@ def add_command(ctx, store, as_json, files, trust_roots, dry_run):
 def remove_command(ctx, store, as_json, selectors, dry_run):
     """Remove certificates by SHA-256 fingerprint or by label (as `store list` shows)."""
     _show_report(store.remove(selectors, dry_run=dry_run), as_json)
+
+
+@command.command(name="apps")
+@_with_store
+def apps_command(ctx, store, as_json):
+    """IBM i: applications whose definitions keep their own CA trust list.
+
+    For these, a CA in *SYSTEM is not enough: it must also be on the
+    application's list (fix --app-id ID adds it). From
+    QSYS2.CERTIFICATE_USAGE_INFO, MANAGED_CA_TRUSTS = YES.
+    """
+    from ibmi_trust.errors import ConfigError
+
+    lister = getattr(store, "applications_with_own_ca_list", None)
+    if lister is None:
+        raise ConfigError("%s has no application definitions: only IBM i stores (*SYSTEM, .KDB) have them" % store.spec)
+    apps = lister()
+    if as_json:
+        from ibmi_trust.cli.output import emit_json
+
+        emit_json([vars(app) for app in apps])
+        return
+    for app in apps:
+        click.echo("%-40s %-8s %-10s %s" % (app.app_id, app.app_type, app.store, app.description))
+    click.echo("%d application(s) keep their own CA trust list" % len(apps))
 
 
 @command.command(name="backup")

@@ -1,0 +1,30 @@
+"""store apps: which IBM i applications keep their own CA trust list, read
+from QSYS2.CERTIFICATE_USAGE_INFO through the simulator."""
+import json
+
+from click.testing import CliRunner
+
+from ibmi_simulator import Simulator, as_ibmi
+from ibmi_trust.cli import cli
+
+
+def test_store_apps_lists_only_applications_with_their_own_ca_list(tmp_path, monkeypatch):
+    sim = Simulator(tmp_path / "ifs")
+    sim.add_application("QIBM_QTMS_SMTP_CLIENT", managed=True, description="SMTP client")
+    sim.add_application("QIBM_QTMM_POP_SERVER", managed=False, app_type="SERVER", description="POP server")
+    as_ibmi(sim, monkeypatch)
+    text = CliRunner().invoke(cli, ["store", "apps", "--store", "*SYSTEM"])
+    assert text.exit_code == 0, text.output
+    assert "QIBM_QTMS_SMTP_CLIENT" in text.output and "QIBM_QTMM_POP_SERVER" not in text.output
+    assert text.output.rstrip().endswith("1 application(s) keep their own CA trust list")
+    as_json = CliRunner().invoke(cli, ["store", "apps", "--store", "*SYSTEM", "--json"])
+    apps = json.loads(as_json.output)
+    assert [a["app_id"] for a in apps] == ["QIBM_QTMS_SMTP_CLIENT"] and apps[0]["manages_ca_trust"] is True
+    assert any("CERTIFICATE_USAGE_INFO" in sql for sql, _params in sim.sql_log)
+
+
+def test_store_apps_on_a_file_store_is_a_clear_error(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    result = CliRunner().invoke(cli, ["store", "apps", "--store", "bundle:%s" % bundle])
+    assert result.exit_code == 3 and "only IBM i stores" in result.output
