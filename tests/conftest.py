@@ -32,3 +32,20 @@ def no_network_env(monkeypatch):
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
     return os.environ
+
+
+@pytest.fixture
+def sim(tmp_path):
+    """The IBM i simulator (tests/ibmi_simulator.py); modules needing another
+    layout override this fixture."""
+    from ibmi_simulator import Simulator
+
+    return Simulator(tmp_path)
+
+
+@pytest.fixture
+def session(sim):
+    """A real IbmiSession over the simulator's connection."""
+    from ibmi_trust.ibmi.session import IbmiSession
+
+    return IbmiSession(connection=sim.connection())

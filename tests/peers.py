@@ -176,13 +176,32 @@ _SPOOL = [(d, 0o700, "root") for d in ("active", "bounce", "corrupt", "defer", "
          [("maildrop", 0o730, "postdrop"), ("public", 0o710, "postdrop")]
 
 
-class PostfixPeer:
+class _Peer:
+    """A server process under our control: launched, waited for, stopped."""
+
+    proc = None
+
+    def _launch(self, argv, ports, what: str) -> None:
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        try:
+            for port in ports:
+                wait_listening("127.0.0.1", port, self.proc, what)
+        except RuntimeError:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+
+
+class PostfixPeer(_Peer):
     def __init__(self, directory: str, files):
         self.dir = directory
         self.files = files
         self.ports = {"smtp": free_port(("127.0.0.1", "127.0.0.2", "127.0.0.3")),
                       "submission": free_port(), "smtps": free_port()}
-        self.proc = None
 
     def start(self) -> "PostfixPeer":
         import grp
@@ -211,18 +230,8 @@ class PostfixPeer:
             os.mkdir(path)
             os.chmod(path, mode)
             os.chown(path, postfix_uid, grp.getgrnam(group).gr_gid)
-        self.proc = subprocess.Popen([POSTFIX_MASTER, "-c", os.path.join(d, "etc"), "-d"],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_listening("127.0.0.1", self.ports["smtp"], self.proc, "postfix master")
-        except RuntimeError:
-            self.stop()
-            raise
+        self._launch([POSTFIX_MASTER, "-c", os.path.join(d, "etc"), "-d"], [self.ports["smtp"]], "postfix master")
         return self
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop(self.proc)
 
     def log(self) -> str:
         try:
@@ -295,14 +304,13 @@ local 127.0.0.3 {{
 """
 
 
-class DovecotPeer:
+class DovecotPeer(_Peer):
     def __init__(self, directory: str, files):
         self.dir = directory
         self.files = files
         loopbacks = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
         self.ports = {"imap": free_port(loopbacks), "imaps": free_port(loopbacks),
                       "pop3": free_port(), "pop3s": free_port()}
-        self.proc = None
 
     def start(self) -> "DovecotPeer":
         d = self.dir
@@ -316,19 +324,9 @@ class DovecotPeer:
                 a_ec_chain=f["A/ec"]["chain"], a_ec_key=f["A/ec"]["key"],
                 other_chain=f["A/other"]["chain"], other_key=f["A/other"]["key"],
                 b_rsa_chain=f["B/rsa"]["chain"], b_rsa_key=f["B/rsa"]["key"], **self.ports))
-        self.proc = subprocess.Popen(["dovecot", "-F", "-c", conf], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for name in ("imap", "imaps", "pop3", "pop3s"):
-                wait_listening("127.0.0.1", self.ports[name], self.proc, "dovecot")
-        except RuntimeError:
-            self.stop()
-            raise
+        self._launch(["dovecot", "-F", "-c", conf],
+                     [self.ports[name] for name in ("imap", "imaps", "pop3", "pop3s")], "dovecot")
         return self
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop(self.proc)
 
 
 # -- fixtures ---------------------------------------------------------------

@@ -135,6 +135,12 @@ class Scenario:
             return True
         return confirm
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     def close(self):
         for server in self.servers:
             server.stop()

@@ -10,7 +10,6 @@ from ibmi_trust.errors import IbmiApiError
 from ibmi_trust.ibmi import keystore_api
 from ibmi_trust.ibmi.password import StorePassword
 from ibmi_trust.ibmi.pkcs12_import import build_import_file
-from ibmi_trust.ibmi.session import IbmiSession
 from ibmi_trust.testing.pki import CA
 
 
@@ -19,11 +18,6 @@ def sim(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     os.mkdir(str(tmp_path / "tmp"))
     return Simulator(tmp_path / "ifs")
-
-
-@pytest.fixture
-def session(sim):
-    return IbmiSession(connection=sim.connection())
 
 
 def secret(text):

@@ -4,22 +4,10 @@ import datetime
 
 import pytest
 
-from ibmi_simulator import Simulator
 from ibmi_trust.errors import ConfigError
 from ibmi_trust.ibmi import cert_info, sysvals, trustlist
-from ibmi_trust.ibmi.session import IbmiSession
 from ibmi_trust.ibmi.system_store import join
 from ibmi_trust.testing.pki import CA
-
-
-@pytest.fixture
-def sim(tmp_path):
-    return Simulator(tmp_path)
-
-
-@pytest.fixture
-def session(sim):
-    return IbmiSession(connection=sim.connection())
 
 
 def test_tls_system_values_are_parsed_into_lists(sim, session):

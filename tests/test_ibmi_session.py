@@ -8,20 +8,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ibmi_simulator import Error, InterfaceError, Simulator, SimulatorDrift
+from ibmi_simulator import Error, InterfaceError, SimulatorDrift
 from ibmi_trust.errors import ConfigError, IbmiApiError
 from ibmi_trust.ibmi import failures
 from ibmi_trust.ibmi.session import IbmiSession
-
-
-@pytest.fixture
-def sim(tmp_path):
-    return Simulator(tmp_path)
-
-
-@pytest.fixture
-def session(sim):
-    return IbmiSession(connection=sim.connection())
 
 
 def test_run_cl_sends_one_cmd_with_exec_system(sim, session):

@@ -13,9 +13,8 @@ from scenarios import Scenario
 
 @pytest.fixture
 def sni_scenario(tmp_path):
-    sc = Scenario("sni", tmp_path)
-    yield sc
-    sc.close()
+    with Scenario("sni", tmp_path) as sc:
+        yield sc
 
 
 def _types(records):
@@ -51,9 +50,8 @@ def test_check_then_fix_records_reach_the_cl_program(sni_scenario, tmp_path):
 
 
 def test_expected_failure_still_writes_an_escape_record(tmp_path):
-    sc = Scenario("unapproved-root", tmp_path)
     out = str(tmp_path / "results.txt")
-    try:
+    with Scenario("unapproved-root", tmp_path) as sc:
         result = CliRunner().invoke(cli, ["fix"] + sc.cli_args("--yes", "--cl-results", out))
         assert result.exit_code == 5
         records = m.read_results(out)
@@ -63,8 +61,6 @@ def test_expected_failure_still_writes_an_escape_record(tmp_path):
         result = CliRunner().invoke(cli, ["check", sc.target_text, "--protocol", "smtp", "--store", "nosuch:x",
                                           "--cl-results", out])
         assert result.exit_code == 3 and _types(m.read_results(out)) == [(m.FAILED, "*ESCAPE")]
-    finally:
-        sc.close()
 
 
 def test_verify_notifies_the_operator_through_sndpgmmsg(tmp_path, sni_scenario):

@@ -17,9 +17,8 @@ VARIANT_KINDS = ["minority", "addresses", "sni", "keytype", "aia"]
 
 @pytest.fixture
 def scenario(request, tmp_path):
-    sc = Scenario(request.param, tmp_path)
-    yield sc
-    sc.close()
+    with Scenario(request.param, tmp_path) as sc:
+        yield sc
 
 
 @pytest.mark.parametrize("scenario", VARIANT_KINDS, indirect=True)
@@ -45,8 +44,7 @@ def test_fix_turns_critical_into_ok_for_every_variant_kind(scenario):
 
 
 def test_fix_with_unapproved_root_refuses_and_leaves_store_byte_identical(tmp_path):
-    sc = Scenario("unapproved-root", tmp_path)
-    try:
+    with Scenario("unapproved-root", tmp_path) as sc:
         before = sc.store_bytes()
         with pytest.raises(FixRefused) as info:
             run_fix(sc.target(), sc.check_options(), confirm=None)
@@ -62,13 +60,10 @@ def test_fix_with_unapproved_root_refuses_and_leaves_store_byte_identical(tmp_pa
                         approved_roots={sc.private_root.cert.sha256})
         assert fixed.status == "OK"
         assert sc.private_root.cert.sha256 in {e.cert.sha256 for e in fixed.change.added}
-    finally:
-        sc.close()
 
 
 def test_failure_injected_during_import_rolls_back(tmp_path, monkeypatch):
-    sc = Scenario("minority", tmp_path)
-    try:
+    with Scenario("minority", tmp_path) as sc:
         before = sc.store_bytes()
         monkeypatch.setenv("IBMI_TRUST_TEST_FAIL_AT", "before-confirm")
         with pytest.raises(StoreWriteError) as info:
@@ -77,15 +72,12 @@ def test_failure_injected_during_import_rolls_back(tmp_path, monkeypatch):
         assert sc.store_bytes() == before
         result = CliRunner().invoke(cli, ["fix"] + sc.cli_args("--yes"))
         assert result.exit_code == 4 and sc.store_bytes() == before, result.output
-    finally:
-        sc.close()
 
 
 def test_reprobe_that_disproves_the_import_rolls_back(tmp_path):
     """A load-balancer backend joins between the check and the re-probe and
     serves a chain nobody can fix: the import must be undone."""
-    sc = Scenario("minority", tmp_path)
-    try:
+    with Scenario("minority", tmp_path) as sc:
         options = sc.check_options()
         confirm = sc.late_backend(options, "127.0.0.4")
         before = sc.store_bytes()
@@ -93,26 +85,20 @@ def test_reprobe_that_disproves_the_import_rolls_back(tmp_path):
             run_fix(sc.target(), options, confirm=confirm)
         assert "restored" in str(info.value)
         assert sc.store_bytes() == before
-    finally:
-        sc.close()
 
 
 def test_fix_dry_run_changes_nothing_and_shows_the_plan(tmp_path):
-    sc = Scenario("aia", tmp_path)
-    try:
+    with Scenario("aia", tmp_path) as sc:
         before = sc.store_bytes()
         result = CliRunner().invoke(cli, ["fix"] + sc.cli_args("--dry-run"))
         assert result.exit_code == 0, result.output
         assert "Plan: import 2 certificate(s)" in result.output
         assert sc.inter_a.cert.sha256 in result.output and "aia:http://127.0.0.1" in result.output
         assert sc.store_bytes() == before
-    finally:
-        sc.close()
 
 
 def test_cli_check_fix_check_in_real_subprocesses(tmp_path):
-    sc = Scenario("sni", tmp_path)
-    try:
+    with Scenario("sni", tmp_path) as sc:
         run = lambda *args: subprocess.run([sys.executable, "-m", "ibmi_trust"] + list(args),
                                            capture_output=True, text=True, timeout=120)
         first = run("check", *sc.cli_args("--nagios"))
@@ -128,13 +114,10 @@ def test_cli_check_fix_check_in_real_subprocesses(tmp_path):
         doc = json.loads(second.stdout)
         assert doc["status"] == "OK" and doc["schema_version"] == 1
         assert all(chain["verdict"] == "trusted" and chain["missing"] == [] for chain in doc["chains"])
-    finally:
-        sc.close()
 
 
 def test_check_could_not_probe_is_unknown_3(tmp_path):
-    sc = Scenario("aia", tmp_path)
-    try:
+    with Scenario("aia", tmp_path) as sc:
         port = sc.server.port
         sc.server.stop()
         result = CliRunner().invoke(cli, ["check"] + sc.cli_args())
@@ -142,26 +125,20 @@ def test_check_could_not_probe_is_unknown_3(tmp_path):
         nagios = CliRunner().invoke(cli, ["check", "--nagios"] + sc.cli_args())
         assert nagios.exit_code == 3 and nagios.output.startswith("IBMI-TRUST UNKNOWN - ")
         assert str(port) in nagios.output
-    finally:
-        sc.close()
 
 
 def test_fix_does_not_prompt_without_a_terminal(tmp_path):
-    sc = Scenario("aia", tmp_path)
-    try:
+    with Scenario("aia", tmp_path) as sc:
         before = sc.store_bytes()
         result = CliRunner().invoke(cli, ["fix"] + sc.cli_args(), input="y\n")
         assert result.exit_code == 5 and "add --yes" in result.output, result.output
         assert sc.store_bytes() == before
-    finally:
-        sc.close()
 
 
 def test_check_json_contract_names_what_is_missing(tmp_path):
     import json
 
-    sc = Scenario("aia", tmp_path)
-    try:
+    with Scenario("aia", tmp_path) as sc:
         result = CliRunner().invoke(cli, ["check"] + sc.cli_args("--json"))
         assert result.exit_code == 2, result.output
         doc = json.loads(result.output)
@@ -176,15 +153,12 @@ def test_check_json_contract_names_what_is_missing(tmp_path):
         assert missing[sc.inter_a.cert.sha256]["sources"][0].startswith("aia:http://127.0.0.1:")
         assert missing[sc.root_a.cert.sha256]["reason"] == "root"
         assert {m["sha256"] for m in doc["missing"]} == set(missing)
-    finally:
-        sc.close()
 
 
 def test_a_store_intermediate_without_its_root_is_not_enough_for_openssl_stores(tmp_path):
     """sendmail's CAfile/CApath needs a self-signed anchor (OpenSSL without
     PARTIAL_CHAIN): check must not say OK where `openssl verify` fails."""
-    sc = Scenario("aia", tmp_path)
-    try:
+    with Scenario("aia", tmp_path) as sc:
         with open(sc.store_path, "a") as handle:
             handle.write(sc.inter_a.cert.pem())        # the intermediate only, not its root
         chain = sc.sent_chains[0]
@@ -195,19 +169,14 @@ def test_a_store_intermediate_without_its_root_is_not_enough_for_openssl_stores(
         fixed = run_fix(sc.target(), sc.check_options(), confirm=None)
         assert fixed.status == "OK" and {e.cert.sha256 for e in fixed.change.added} == {sc.root_a.cert.sha256}
         assert sc.openssl_verifies(chain)
-    finally:
-        sc.close()
 
 
 def test_fix_without_any_stdin_refuses_cleanly(tmp_path):
     """As under a job scheduler or CI: file descriptor 0 closed."""
-    sc = Scenario("aia", tmp_path)
-    try:
+    with Scenario("aia", tmp_path) as sc:
         before = sc.store_bytes()
         proc = subprocess.run([sys.executable, "-c", "import os, sys; os.close(0); sys.stdin = None; "
                                "from ibmi_trust.cli import main; main(sys.argv[1:])", "fix"] + sc.cli_args(),
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 5 and "add --yes" in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr and sc.store_bytes() == before
-    finally:
-        sc.close()

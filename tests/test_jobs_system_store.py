@@ -15,11 +15,10 @@ APP = "QIBM_QTMS_SMTP_CLIENT"
 
 @pytest.fixture
 def setting(tmp_path, monkeypatch):
-    sc = Scenario("aia", tmp_path)
-    sim = Simulator(tmp_path / "ibmi")
-    sim.add_application(APP, managed=True, description="SMTP client")
-    yield sc, sim, monkeypatch, tmp_path
-    sc.close()
+    with Scenario("aia", tmp_path) as sc:
+        sim = Simulator(tmp_path / "ibmi")
+        sim.add_application(APP, managed=True, description="SMTP client")
+        yield sc, sim, monkeypatch, tmp_path
 
 
 def test_fix_imports_into_system_and_the_application_trust_list(setting):
