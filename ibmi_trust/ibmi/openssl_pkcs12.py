@@ -5,8 +5,10 @@ reads them only from 36.0 (ref 7; python-on-ibmi.md 4.2), and IBM's
 python39-cryptography RPM is probably older. Without friendly names DCM
 labels are lost, and labels are what DCM shows and what QycdAddCACertTrust
 takes. So on old cryptography the package asks the PASE openssl binary
-(/QOpenSys/usr/bin/openssl; ref python-on-ibmi.md 6) to write and read the
-names; passwords go through its standard input, never its argv.
+(ibmi_trust.openssl_binary: /QOpenSys/pkgs/bin/openssl first, then
+/QOpenSys/usr/bin/openssl; ref python-on-ibmi.md 6) to write and read the
+names; passwords go through its standard input, never its argv, and the child
+gets a minimal environment (never the store password's variable).
 
 IBMI_TRUST_OPENSSL names the binary explicitly.
 """
@@ -17,6 +19,7 @@ import subprocess
 import tempfile
 from typing import List, Optional, Sequence, Tuple
 
+from ibmi_trust import openssl_binary
 from ibmi_trust.certs import Cert, load_certificates, to_pem_bundle
 from ibmi_trust.errors import StoreError
 
@@ -24,14 +27,7 @@ _TIMEOUT = 60
 
 
 def binary() -> Optional[str]:
-    configured = os.environ.get("IBMI_TRUST_OPENSSL")
-    if configured:
-        return configured
-    found = shutil.which("openssl")
-    if found:
-        return found
-    pase = "/QOpenSys/usr/bin/openssl"
-    return pase if os.path.exists(pase) else None
+    return openssl_binary.find()
 
 
 def write(items: Sequence[Tuple[Cert, str]], password: bytes, *, legacy: bool = True) -> bytes:
@@ -91,8 +87,7 @@ def _run(args: List[str], password: bytes) -> str:
         raise StoreError("no openssl binary found to handle PKCS#12 labels",
                          hint="install the openssl RPM or set IBMI_TRUST_OPENSSL")
     try:
-        proc = subprocess.run(args, input=password + b"\n", stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, timeout=_TIMEOUT)
+        proc = openssl_binary.run(args[0], args[1:], input=password + b"\n", timeout=_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise StoreError("openssl pkcs12 could not run: %s" % exc) from None
     if proc.returncode != 0:
