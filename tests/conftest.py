@@ -49,3 +49,8 @@ def session(sim):
     from ibmi_trust.ibmi.session import IbmiSession
 
     return IbmiSession(connection=sim.connection())
+
+
+def pytest_addoption(parser):
+    parser.addoption("--differential-seeds", default=None, metavar="A:B",
+                     help="seeds for the OpenSSL differential test (default: the CI set, 0:300)")

@@ -82,7 +82,7 @@ def run_case(case):
     kwargs = {"max_chain_depth": depth} if depth is not None else {}
     report = analyse_chain([leaf] + inter, store, peer["value"] if peer else None, None, now,
                            crosscheck=False, **kwargs)
-    return report.verdict == "trusted", time.monotonic() - start
+    return report.client_accepts, time.monotonic() - start
 
 
 def measure(cases):

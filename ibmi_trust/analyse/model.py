@@ -15,6 +15,7 @@ INFO = "info"
 TRUSTED = "trusted"
 FIXABLE = "fixable"
 UNTRUSTED = "untrusted"
+UNCONFIRMED = "unconfirmed"     # the path ends at a store CA whose enabled state the store does not report
 
 
 @dataclass
@@ -77,15 +78,24 @@ class ChainReport:
     to_add: List[Sourced] = field(default_factory=list)
     findings: List[Finding] = field(default_factory=list)
     host: Optional[str] = None
-    crosscheck: str = "not-run"     # agreed | disagreed | not-run | unavailable
+    crosscheck: str = "not-run"     # agreed | disagreed | not-run | unavailable (GSKit model only)
+    validator: dict = field(default_factory=dict)      # which client's rules: kind, version, level, model
+    decided_by: str = "model"       # "model", or "openssl" when the real OpenSSL's answer decided
+    prediction: Optional[dict] = None   # OpenSSL profile: the error the model expects the client to report
+    referee: Optional[dict] = None  # the real validator's answer (RefereeVerdict.to_json()), when asked
 
     @property
     def status(self) -> str:
-        if self.verdict != TRUSTED or any(f.severity == CRITICAL for f in self.findings):
+        if self.verdict in (FIXABLE, UNTRUSTED) or any(f.severity == CRITICAL for f in self.findings):
             return "CRITICAL"
-        if any(f.severity == WARNING for f in self.findings):
+        if self.verdict == UNCONFIRMED or any(f.severity == WARNING for f in self.findings):
             return "WARNING"
         return "OK"
+
+    @property
+    def client_accepts(self) -> bool:
+        """Would the client accept this chain now (path, and the name where it checks names)?"""
+        return self.verdict == TRUSTED and not any(f.code == "name-mismatch" for f in self.findings)
 
     def codes(self) -> List[str]:
         return [f.code for f in self.findings]
@@ -101,4 +111,8 @@ class ChainReport:
             "to_add": [s.to_json() for s in self.to_add],
             "findings": [f.to_json() for f in self.findings],
             "crosscheck": self.crosscheck,
+            "validator": dict(self.validator),
+            "decided_by": self.decided_by,
+            "prediction": self.prediction,
+            "referee": self.referee,
         }

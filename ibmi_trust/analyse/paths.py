@@ -116,8 +116,9 @@ class PathBuilder:
         if self.sourcing is not None:
             approval = self.sourcing.trust_point(node.cert)
             if approval:
-                if approval not in node.origins:
-                    node.origins.insert(0, approval)   # the reason it may be imported comes first
+                if approval in node.origins:       # e.g. a root the server sends that the root program has
+                    node.origins.remove(approval)
+                node.origins.insert(0, approval)   # the reason it may be imported comes first
                 return self._emit(nodes, "root")
         if node.cert.self_issued and self._issued(node.cert, node.cert):   # self-signed
             return self._emit(nodes, "unapproved-root")

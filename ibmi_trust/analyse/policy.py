@@ -2,8 +2,9 @@
 
 `path_problems` returns critical findings for a path leaf .. end: validity,
 CA and key-usage bits, path length, name constraints, extensions a client
-must understand, the leaf's purpose and host name, and the state of the
-store anchor it ends at. Importing certificates cannot cure any of them
+must understand, the leaf's purpose, and the state of the store anchor it
+ends at (the host name is judged apart: analyse.report.name_mismatch).
+Importing certificates cannot cure any of them
 (except by choosing another path, which the builder tries).
 """
 import datetime
@@ -13,7 +14,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from ibmi_trust.analyse.model import CRITICAL, Finding
-from ibmi_trust.analyse.names import host_matches, name_constraints_problem
+from ibmi_trust.analyse.names import name_constraints_problem
 from ibmi_trust.certs import Cert
 from ibmi_trust.store.base import StoreEntry
 
@@ -31,7 +32,7 @@ _SERVER_PURPOSES = {ExtendedKeyUsageOID.SERVER_AUTH, x509.ObjectIdentifier("2.5.
 
 
 def path_problems(certs: List[Cert], ends_at_anchor: bool, anchor_entry: Optional[StoreEntry],
-                  now: datetime.datetime, host: Optional[str], max_chain_depth: int) -> List[Finding]:
+                  now: datetime.datetime, max_chain_depth: int) -> List[Finding]:
     """Critical findings for `certs` (leaf first).
 
     `ends_at_anchor`: the last certificate is the trust point (store anchor or
@@ -39,7 +40,7 @@ def path_problems(certs: List[Cert], ends_at_anchor: bool, anchor_entry: Optiona
     """
     out: List[Finding] = []
     leaf = certs[0]
-    out.extend(_leaf_problems(leaf, now, host))
+    out.extend(_leaf_problems(leaf, now))
     inner = certs[1:-1] if ends_at_anchor else certs[1:]
     intermediates = sum(1 for c in inner if not c.self_issued)   # self-issued ones do not count (RFC 5280)
     if intermediates > max_chain_depth:
@@ -68,18 +69,13 @@ def path_problems(certs: List[Cert], ends_at_anchor: bool, anchor_entry: Optiona
     return out
 
 
-def _leaf_problems(leaf: Cert, now, host) -> List[Finding]:
+def _leaf_problems(leaf: Cert, now) -> List[Finding]:
     out = []
     if now > leaf.not_after:
         out.append(_finding("leaf-expired", "the server certificate expired on %s" % _day(leaf.not_after), leaf))
     elif now < leaf.not_before:
         out.append(_finding("leaf-not-yet-valid", "the server certificate is valid only from %s"
                             % _day(leaf.not_before), leaf))
-    if host and not host_matches(leaf, host):
-        names = leaf.dns_names() + leaf.ip_names()
-        out.append(_finding("name-mismatch", "the server certificate is not issued for %s (it names: %s)"
-                            % (host, ", ".join(names[:8]) or "no subjectAltName"), leaf,
-                            host=host, names=names))
     if not _serves_tls_servers(leaf):
         out.append(_finding("wrong-purpose", "the server certificate is not issued for TLS servers "
                             "(extendedKeyUsage lacks serverAuth)", leaf))

@@ -3,7 +3,8 @@ import sys
 
 import click
 
-from ibmi_trust.cli.common import pass_params, probe_options, rate_options, sourcing_options, store_options
+from ibmi_trust.cli.common import (pass_params, probe_options, rate_options, sourcing_options, store_options,
+                                   validator_options)
 
 
 @click.command("fix")
@@ -12,6 +13,7 @@ from ibmi_trust.cli.common import pass_params, probe_options, rate_options, sour
 @probe_options
 @rate_options
 @sourcing_options
+@validator_options
 @click.option("--app-id", metavar="ID", help="IBM i: also add new CAs to this application's CA trust list.")
 @click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before importing.")
@@ -21,16 +23,26 @@ from ibmi_trust.cli.common import pass_params, probe_options, rate_options, sour
 @click.option("--cl-results", type=click.Path(dir_okay=False), hidden=True)
 @pass_params
 def command(ctx, params):
-    """Check TARGET, fetch and verify the missing issuers, back up the store,
-    import, then probe again and prove every chain now verifies; otherwise
-    restore the backup.
+    """Check TARGET, fetch and verify the missing issuers, check the plan on
+    a scratch copy of the store, back up the store, import, then prove every
+    chain now verifies; otherwise restore the backup.
+
+    CApath and bundle stores are judged as OpenSSL judges them, the plan is
+    checked by the real `openssl verify`, and the proof is a real verifying
+    TLS handshake ("proof: OpenSSL handshake"). *SYSTEM and .KDB stores use
+    the GSKit model ("proof: GSKit model").
 
     A root is imported only from the root program (--roots, or the default
     one) or when its SHA-256 was approved with --trust-root.
 
     \b
-    Exit codes: 0 fixed or nothing to do, 3 could not probe, 4 store error
-    (store left as it was), 5 refused (nothing changed), 6 rolled back.
+    Exit codes: the status after the fix, as check:
+      0 OK (fixed, or nothing to do), 1 WARNING (fixed; a warning remains,
+      e.g. a certificate expires soon), 2 CRITICAL (fixed what the store can
+      fix; something else still fails, e.g. a host-name mismatch);
+    and 3 could not probe, 4 store error (store left as it was),
+    5 refused (nothing changed), 6 rolled back (the proof failed; the
+    backup was put back). With --dry-run: 0, or 3 or 5.
     """
     from ibmi_trust.cli.common import build_check_options, normalise_fingerprints, parse_target
     from ibmi_trust.cli import remember_cl_results
@@ -45,19 +57,30 @@ def command(ctx, params):
     say = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
 
     def confirm(plan):
-        click.echo(render_fix.plan_text(plan))
+        if not quiet:
+            click.echo(render_fix.plan_text(plan))       # with --json, stdout holds only the JSON
         if params["yes"]:
             return True
         if not is_terminal(sys.stdin):
             from ibmi_trust.errors import FixRefused
 
             raise FixRefused("not asking without a terminal: add --yes to import, or --dry-run to only look")
-        return click.confirm("Import these certificates?", default=False)
+        if quiet:
+            click.echo(render_fix.plan_text(plan), err=True)
+        return click.confirm("Import these certificates?", default=False, err=True)
+
+    from ibmi_trust.errors import FixRefused, RolledBack
 
     bar = Progress("probing %s" % params["target"])
     try:
         result = run_fix(target, options, approved_roots=normalise_fingerprints(params["trust_roots"]),
                          dry_run=params["dry_run"], confirm=confirm, progress=bar, announce=say)
+    except (FixRefused, RolledBack) as exc:
+        bar.close()
+        partial = getattr(exc, "result", None)
+        if quiet and partial is not None:
+            emit_json(partial.to_json())                 # the refusal or roll-back, as JSON too
+        raise
     except Exception:
         bar.close()
         raise

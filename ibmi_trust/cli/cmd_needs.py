@@ -1,7 +1,8 @@
 """ibmi-trust needs TARGET: which certificates to carry in, and where to get them."""
 import click
 
-from ibmi_trust.cli.common import pass_params, probe_options, rate_options, sourcing_options, store_options
+from ibmi_trust.cli.common import (pass_params, probe_options, rate_options, sourcing_options, store_options,
+                                   validator_options)
 
 _REASON_WORDS = {
     "intermediate": "intermediate CA the server does not send",
@@ -18,6 +19,7 @@ _REASON_WORDS = {
 @probe_options
 @rate_options
 @sourcing_options
+@validator_options
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 @pass_params
 def command(ctx, params):

@@ -1,7 +1,7 @@
 """ibmi-trust verify --config FILE: the nightly check of many targets."""
 import click
 
-from ibmi_trust.cli.common import pass_params, rate_options, sourcing_options, store_options
+from ibmi_trust.cli.common import pass_params, rate_options, sourcing_options, store_options, validator_options
 
 
 @click.command("verify")
@@ -9,6 +9,7 @@ from ibmi_trust.cli.common import pass_params, rate_options, sourcing_options, s
               help="Targets file (INI or .json; see docs/runbook.md).")
 @store_options
 @sourcing_options
+@validator_options
 @rate_options
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per network step.")
 @click.option("--min-share", type=click.FloatRange(0.001, 1.0, max_open=True), default=0.05, show_default=True,

@@ -57,6 +57,23 @@ sourcing_options = _compose(
 )
 
 
+validator_options = _compose(
+    click.option("--seclevel", type=click.IntRange(0, 5), metavar="N",
+                 help="CApath/bundle stores: judge at OpenSSL security level N (0-5), as the client runs it "
+                      "[default: the level this machine's OpenSSL uses]. At 1 and above SHA-1 signatures "
+                      "(3.x) and RSA keys under 2048 bits (level 2) fail."),
+    click.option("--no-check-name", "no_check_name", is_flag=True,
+                 help="The client does not check the server's host name (sendmail, many IBM i programs): "
+                      "do not report name mismatches as failures."),
+)
+
+
+def build_validator_options(seclevel=None, no_check_name=False, **_ignored):
+    from ibmi_trust.analyse.validators import ValidatorOptions
+
+    return ValidatorOptions(seclevel=seclevel, check_names=not no_check_name)
+
+
 def build_probe_options(protocol=None, ehlo=None, timeout=10.0, rounds=None, min_share=0.05, resolve=(),
                         no_sni=False, tls_version=None, like_system=False, rate=10.0, concurrency=4, **_ignored):
     from ibmi_trust.probe import ProbeOptions
@@ -115,6 +132,7 @@ def build_check_options(params: dict, *, sourcing: bool = True):
         probe_options=build_probe_options(**params),
         sourcing=build_sourcing(**params) if sourcing else None,
         warn_days=params.get("warn_days", 30),
+        validator_options=build_validator_options(**params),
     )
 
 

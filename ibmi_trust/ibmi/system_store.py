@@ -50,6 +50,8 @@ def gskit_partial_chain() -> bool:
 
 
 class SystemStore(TrustStore):
+    validator = "gskit"             # IBM i System TLS judges chains against this store
+
     @property
     def partial_chain_anchors(self) -> bool:
         return gskit_partial_chain()

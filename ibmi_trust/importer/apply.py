@@ -1,23 +1,18 @@
 """Apply an import plan the way an operator would want DCM to be used:
 
-    back up -> import (the store confirms each certificate) -> re-probe every
-    variant -> keep if all verify, else restore the backup and say why.
+    back up -> import (the store confirms each certificate) -> prove every
+    variant (importer.proof) -> keep if all verify, else restore the backup
+    and say why.
 
 The store's own add() already locks, backs up, writes atomically, re-reads
 and rolls back on a failed write (ibmi_trust.store.base). This module adds the
 end-to-end proof and the roll back when that proof fails.
 """
 from dataclasses import dataclass
-from typing import Callable, List, Optional
+from typing import Callable, Optional
 
 from ibmi_trust.errors import RolledBack, StoreError
-
-
-@dataclass
-class Proof:
-    ok: bool
-    failures: List[str]          # one line per variant that still does not verify
-    detail: object = None        # e.g. the re-probe CheckResult
+from ibmi_trust.importer.proof import Proof
 
 
 @dataclass
@@ -35,14 +30,15 @@ def apply_plan(store, plan, reprobe: Callable[[], Proof], *, dry_run: bool = Fal
         proof = reprobe()
     except Exception as exc:  # a re-probe crash must not leave an unproven store
         _restore(store, change)
-        raise RolledBack("re-probe failed (%s); the store was restored from backup %s"
+        raise RolledBack("the proof could not run (%s); the store was restored from backup %s"
                          % (exc, change.backup.id if change.backup else "?")) from None
     if not proof.ok:
         _restore(store, change)
         raise RolledBack(
-            "after importing %d certificate(s) the server still fails verification (%s); "
+            "after importing %d certificate(s) the server still fails verification (proof: %s: %s); "
             "the store was restored from backup %s"
-            % (len(change.added), "; ".join(proof.failures), change.backup.id if change.backup else "?"),
+            % (len(change.added), proof.kind, "; ".join(proof.failures),
+               change.backup.id if change.backup else "?"),
             hint="run `ibmi-trust check` for details; a new chain variant may have appeared")
     return ApplyOutcome(change=change, proof=proof)
 

@@ -20,6 +20,8 @@ class CheckOptions:
     probe_options: object = None            # ibmi_trust.probe.ProbeOptions
     sourcing: object = None                 # ibmi_trust.fetch.Sourcing, None = do not source
     warn_days: int = 30
+    validator_options: object = None        # ibmi_trust.analyse.validators.ValidatorOptions
+    referee: bool = True                    # ask the real OpenSSL when it is here (OpenSSL-profile stores)
 
 
 @dataclass
@@ -69,6 +71,8 @@ class CheckResult:
     store_problems: List[str] = field(default_factory=list)
     elapsed: float = 0.0
     checked_at: str = ""
+    validator: dict = field(default_factory=dict)      # the validator's to_json()
+    referee: Optional[str] = None           # the openssl that refereed, or why none did
 
     @property
     def exit_code(self) -> int:
@@ -110,6 +114,8 @@ class CheckResult:
             "chains": [v.to_json() for v in self.variants],
             "missing": [_missing_json(m) for m in self.missing()],
             "store_problems": list(self.store_problems),
+            "validator": dict(self.validator),
+            "referee": self.referee,
         }
 
 
@@ -119,18 +125,56 @@ def open_configured_store(options: CheckOptions):
     return open_store(options.store_spec, options.store_options)
 
 
-def analyse_probe(probe_result, entries, target, options: CheckOptions, *,
-                  partial_chain: bool = False) -> List[VariantReport]:
+def validator_for(store, options: CheckOptions):
+    from ibmi_trust.analyse.validators import ValidatorOptions, for_store
+
+    return for_store(store, options.validator_options or ValidatorOptions())
+
+
+def analyse_probe(probe_result, entries, target, options: CheckOptions, *, validator,
+                  store=None, now=None) -> List[VariantReport]:
+    """Analyse every chain variant with `validator`; with `store` given, and when the
+    validator is OpenSSL's and the `openssl` binary is here, the real OpenSSL
+    referees every verdict (analyse.referee)."""
     from ibmi_trust.analyse import analyse_chain, index_store
+    from ibmi_trust.analyse.core import utc
 
     host = target.host
+    now = utc(now)
     anchors = index_store(entries)               # once per check, not per chain
+    referee = _referee_for(store, validator, options)
     out = []
     for index, variant in enumerate(probe_result.chains, 1):
-        report = analyse_chain(list(variant.certificates), anchors, host=host, sourcing=options.sourcing,
-                               warn_days=options.warn_days, partial_chain=partial_chain)
+        chain = list(variant.certificates)
+        report = analyse_chain(chain, anchors, host=host, sourcing=options.sourcing, now=now,
+                               warn_days=options.warn_days, validator=validator)
+        if referee is not None:
+            from ibmi_trust.analyse.referee import settle, store_location
+
+            verdict = referee.verify(chain, host=host if validator.check_names else None, level=validator.level,
+                                     now=now, **store_location(store))
+            settle(report, verdict, referee)
         out.append(VariantReport(index=index, variant=variant, report=report))
     return out
+
+
+def _referee_for(store, validator, options: CheckOptions):
+    if store is None or not options.referee or validator.kind != "openssl":
+        return None
+    from ibmi_trust.analyse.referee import cached, store_location
+
+    if store_location(store) is None:
+        return None
+    return cached()
+
+
+def referee_words(store, validator, options: CheckOptions) -> Optional[str]:
+    if validator.kind != "openssl":
+        return None
+    referee = _referee_for(store, validator, options)
+    if referee is not None:
+        return referee.describe()
+    return "none: no openssl binary found (the verdicts are the model's)" if options.referee else "off"
 
 
 def run_check(target, options: CheckOptions, *, store=None,
@@ -151,8 +195,10 @@ def run_check(target, options: CheckOptions, *, store=None,
     except ProbeError as exc:
         return CheckResult(target=target, store_spec=spec, status=st.UNKNOWN, error=exc.message,
                            store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at)
-    variants = analyse_probe(result, entries, target, options, partial_chain=store.partial_chain_anchors)
+    validator = validator_for(store, options)
+    variants = analyse_probe(result, entries, target, options, validator=validator, store=store)
     status = st.worst(v.status for v in variants) if variants else st.UNKNOWN
     return CheckResult(target=target, store_spec=spec, status=status, variants=variants, probe=result,
                        store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at,
-                       error=None if variants else "no chain captured")
+                       error=None if variants else "no chain captured", validator=validator.to_json(),
+                       referee=referee_words(store, validator, options))

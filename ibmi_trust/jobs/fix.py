@@ -1,12 +1,29 @@
-"""`fix`: check, source what is missing, plan, confirm, import with backup,
-re-probe to prove it, roll back when the proof fails."""
+"""`fix`: check, source what is missing, plan, check the plan, confirm,
+import with backup, prove, roll back when the proof fails.
+
+    check (probe + analysis, refereed by the real OpenSSL where it is here)
+      -> plan (importer.plan: roots only from the root program or an approval)
+      -> the plan checked on a scratch copy of the store (importer.overlay):
+         OpenSSL-profile stores, by `openssl verify`; a plan that leaves any
+         chain failing is refused, nothing written
+      -> confirm -> store.add (lock, backup, atomic write, re-read)
+      -> proof (importer.proof): real verifying handshakes for CApath and
+         bundle stores ("proof: OpenSSL handshake"); the GSKit model re-run
+         on a re-probe for *SYSTEM and .KDB ("proof: GSKit model")
+      -> kept, or the backup is put back (RolledBack)
+
+Refusals and roll-backs raise FixRefused / RolledBack (exit 5 / 6) with the
+FixResult so far attached as `.result`, so `--json` still prints it.
+"""
 import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
-from ibmi_trust.errors import FixRefused
+from ibmi_trust.errors import FixRefused, RolledBack
 from ibmi_trust.jobs import status as st
-from ibmi_trust.jobs.check import CheckOptions, CheckResult, run_check
+from ibmi_trust.jobs.check import CheckOptions, CheckResult, analyse_probe, referee_words, run_check, validator_for
+
+OUTCOMES = ("fixed", "nothing-to-do", "dry-run", "refused", "rolled-back", "unknown")
 
 
 @dataclass
@@ -14,10 +31,14 @@ class FixResult:
     before: CheckResult
     plan: object = None                    # importer.plan.ImportPlan
     change: object = None                  # store ChangeReport
-    after: Optional[CheckResult] = None
+    after: Optional[CheckResult] = None    # the chains seen before, judged against the store after the import
     dry_run: bool = False
     messages: List[str] = field(default_factory=list)
     elapsed: float = 0.0
+    overlay: object = None                 # importer.overlay.OverlayResult
+    proof: object = None                   # importer.proof.Proof
+    outcome: str = "nothing-to-do"
+    error: Optional[str] = None            # why it was refused or rolled back
 
     @property
     def status(self) -> str:
@@ -27,6 +48,10 @@ class FixResult:
 
     @property
     def exit_code(self) -> int:
+        if self.outcome == "refused":
+            return FixRefused.exit_code
+        if self.outcome == "rolled-back":
+            return RolledBack.exit_code
         if self.dry_run:
             return 0 if self.before.status != st.UNKNOWN else st.exit_code(st.UNKNOWN)
         return st.exit_code(self.status)
@@ -38,32 +63,24 @@ class FixResult:
             "schema_version": SCHEMA_VERSION,
             "kind": "fix",
             "dry_run": self.dry_run,
+            "outcome": self.outcome,
             "status": self.status,
+            "error": self.error,
             "before": self.before.to_json(),
             "plan": self.plan.to_json() if self.plan is not None else None,
+            "plan_check": self.overlay.to_json() if self.overlay is not None else None,
             "change": self.change.summary() if self.change is not None else None,
+            "proof": self.proof.to_json() if self.proof is not None else None,
             "after": self.after.to_json() if self.after is not None else None,
             "messages": list(self.messages),
             "elapsed_seconds": round(self.elapsed, 3),
         }
 
 
-def _proof_from(check: CheckResult):
-    from ibmi_trust.importer.apply import Proof
-
-    failures = ["chain %d: %s" % (v.index, v.report.verdict) for v in check.variants if v.report.verdict != "trusted"]
-    if check.status == st.UNKNOWN:
-        failures.append("could not probe: %s" % (check.error or "unknown"))
-    return Proof(ok=not failures, failures=failures, detail=check)
-
-
 def run_fix(target, options: CheckOptions, *, approved_roots=(), dry_run: bool = False,
             confirm: Optional[Callable[[object], bool]] = None, store=None,
             progress=None, announce: Callable[[str], None] = lambda line: None) -> FixResult:
-    """`confirm(plan)` is asked before writing (None = yes). Raises FixRefused
-    (nothing written) when the plan cannot make every variant trusted, and
-    RolledBack when the re-probe disproves the import."""
-    from ibmi_trust.importer.apply import apply_plan
+    """`confirm(plan)` is asked before writing (None = yes)."""
     from ibmi_trust.importer.plan import build_plan
 
     started = time.monotonic()
@@ -73,40 +90,140 @@ def run_fix(target, options: CheckOptions, *, approved_roots=(), dry_run: bool =
         store = open_configured_store(options)
     before = run_check(target, options, store=store, progress=progress)
     result = FixResult(before=before, dry_run=dry_run)
-    if before.status == st.UNKNOWN:
-        result.messages.append("could not probe: %s" % before.error)
-        result.elapsed = time.monotonic() - started
+    try:
+        if before.status == st.UNKNOWN:
+            result.outcome = "unknown"
+            result.messages.append("could not probe: %s" % before.error)
+            return result
+        plan = build_plan(before.variants, approved_roots)
+        result.plan = plan
+        if plan.blockers:
+            _refuse(result, "nothing was changed: " + " | ".join(plan.blockers),
+                    hint="`ibmi-trust needs %s` lists what to fetch by hand; bring it with --from FILE"
+                    % target.display())
+        if not plan.items:
+            result.messages.append("every chain is already trusted: nothing to import")
+            return result
+        validator = validator_for(store, options)
+        result.overlay = _check_on_scratch_copy(store, plan, before, validator, options)
+        if result.overlay is not None:
+            from ibmi_trust.importer.overlay import scratch_note
+
+            result.messages.append(scratch_note(result.overlay))
+            if not result.overlay.ok:
+                _refuse(result, "the plan would not make every chain verify, so nothing was changed: %s"
+                        % "; ".join(result.overlay.failures),
+                        hint="run `ibmi-trust check %s` for the findings of each chain" % target.display())
+        if dry_run:
+            result.outcome = "dry-run"
+            result.messages.append("dry run: nothing was changed")
+            return result
+        try:
+            agreed = confirm is None or confirm(plan)
+        except FixRefused as exc:                   # e.g. no terminal to ask on
+            _refuse(result, exc.message, exc.hint)
+        if not agreed:
+            _refuse(result, "the operator declined; nothing was changed")
+        _apply(result, target, options, store, validator, announce)
         return result
-    plan = build_plan(before.variants, approved_roots)
-    result.plan = plan
-    if plan.blockers:
-        raise FixRefused("nothing was changed: " + " | ".join(plan.blockers),
-                         hint="`ibmi-trust needs %s` lists what to fetch by hand; bring it with --from FILE"
-                         % target.display())
-    if not plan.items:
-        result.messages.append("every chain is already trusted: nothing to import")
+    finally:
         result.elapsed = time.monotonic() - started
-        return result
-    if not dry_run and confirm is not None and not confirm(plan):
-        raise FixRefused("the operator declined; nothing was changed")
+
+
+def _refuse(result: FixResult, message: str, hint: str = "") -> None:
+    result.outcome = "refused"
+    result.error = message
+    error = FixRefused(message, hint=hint)
+    error.result = result
+    raise error
+
+
+def _check_on_scratch_copy(store, plan, before: CheckResult, validator, options: CheckOptions):
+    from ibmi_trust.importer import overlay
+
+    if validator.kind != "openssl" or not overlay.supported(store):
+        return None
+    from ibmi_trust.analyse.core import utc
+    from ibmi_trust.analyse.referee import cached
+
+    referee = cached() if options.referee else None
+    return overlay.check_plan(store, plan, before.variants, validator, referee, utc(None))
+
+
+def _apply(result: FixResult, target, options: CheckOptions, store, validator, announce) -> None:
+    from ibmi_trust.importer.apply import apply_plan
+
+    plan = result.plan
     announce("importing %d certificate(s) into %s" % (len(plan.items), store.spec))
-    reprobe_options = CheckOptions(store_spec=options.store_spec, store_options=options.store_options,
-                                   probe_options=options.probe_options, sourcing=None,
-                                   warn_days=options.warn_days)
 
-    def reprobe():
-        announce("re-probing to prove every chain now verifies")
-        return _proof_from(run_check(target, reprobe_options, store=store))
+    def prove():
+        announce("proving every chain now verifies (%s)" % _proof_kind(validator, store))
+        result.proof = _prove(target, options, store, validator, result.before)
+        return result.proof
 
-    outcome = apply_plan(store, plan, reprobe, dry_run=dry_run)
+    try:
+        outcome = apply_plan(store, plan, prove)
+    except RolledBack as exc:
+        result.outcome = "rolled-back"
+        result.error = exc.message
+        exc.result = result
+        raise
     result.change = outcome.change
-    result.after = outcome.proof.detail if outcome.proof is not None else None
-    if dry_run:
-        result.messages.append("dry run: nothing was changed")
-    elif outcome.change.changed:
+    if outcome.change.changed:
+        result.outcome = "fixed"
         result.messages.append("imported %d certificate(s); backup %s" % (
             len(outcome.change.added), outcome.change.backup.id if outcome.change.backup else "?"))
     else:
         result.messages.append("the store already held every planned certificate; nothing changed")
-    result.elapsed = time.monotonic() - started
-    return result
+    if result.proof is not None:
+        result.messages.append("proof: %s: %s" % (result.proof.kind, "every chain verifies" if result.proof.ok
+                                                  else "; ".join(result.proof.failures)))
+        result.after = result.proof.detail if result.proof.detail is not None else _reanalyse(
+            target, options, store, validator, result.before)
+
+
+def _proof_kind(validator, store) -> str:
+    from ibmi_trust.analyse.referee import store_location
+    from ibmi_trust.importer.proof import KIND_GSKIT, KIND_HANDSHAKE
+
+    return KIND_HANDSHAKE if validator.kind == "openssl" and store_location(store) else KIND_GSKIT
+
+
+def _prove(target, options: CheckOptions, store, validator, before: CheckResult):
+    from ibmi_trust.analyse.core import utc
+    from ibmi_trust.analyse.referee import cached, store_location
+    from ibmi_trust.importer.proof import KIND_GSKIT, Proof, prove_by_handshakes
+
+    location = store_location(store)
+    if validator.kind == "openssl" and location:
+        referee = cached() if options.referee else None
+        return prove_by_handshakes(target, before.probe, before.variants, location, validator,
+                                   referee=referee, now=utc(None))
+    # *SYSTEM / .KDB: probe again and judge with the GSKit model (a model, and said so)
+    again = run_check(target, CheckOptions(store_spec=options.store_spec, store_options=options.store_options,
+                                           probe_options=options.probe_options, sourcing=None,
+                                           warn_days=options.warn_days, validator_options=options.validator_options,
+                                           referee=options.referee), store=store)
+    failures = ["chain %d: %s" % (v.index, v.report.verdict) for v in again.variants
+                if v.report.verdict not in ("trusted", "unconfirmed")]
+    if again.status == st.UNKNOWN:
+        failures.append("could not probe: %s" % (again.error or "unknown"))
+    return Proof(ok=not failures, failures=failures, kind=KIND_GSKIT, detail=again)
+
+
+def _reanalyse(target, options: CheckOptions, store, validator, before: CheckResult) -> CheckResult:
+    """The chains seen before, judged against the store as it is now (no new probe)."""
+    import time as _time
+
+    from ibmi_trust.timestamps import iso_utc
+
+    started = _time.monotonic()
+    quiet = CheckOptions(store_spec=options.store_spec, store_options=options.store_options,
+                         probe_options=options.probe_options, sourcing=None, warn_days=options.warn_days,
+                         validator_options=options.validator_options, referee=options.referee)
+    entries = store.list()
+    variants = analyse_probe(before.probe, entries, target, quiet, validator=validator, store=store)
+    status = st.worst(v.status for v in variants) if variants else st.UNKNOWN
+    return CheckResult(target=target, store_spec=store.spec, status=status, variants=variants, probe=before.probe,
+                       elapsed=_time.monotonic() - started, checked_at=iso_utc(), validator=validator.to_json(),
+                       referee=referee_words(store, validator, quiet))

@@ -17,6 +17,7 @@ def check_text(result) -> str:
     lines: List[str] = []
     target = result.target.display()
     lines.append("%s: %s (store %s)" % (result.status, target, result.store_spec))
+    lines.extend(_validator_lines(result))
     if result.error:
         lines.append("  could not probe: %s" % result.error)
     probe = result.probe
@@ -35,6 +36,9 @@ def check_text(result) -> str:
             lines.append("  sent[%d] %s" % (pos, cert.subject))
             lines.append("          issuer %s; sha256 %s; until %s" % (
                 cert.issuer, _short_fp(cert.sha256), cert.not_after.strftime("%Y-%m-%d")))
+        said = _client_line(v.report)
+        if said:
+            lines.append("  " + said)
         if v.report.anchor is not None:
             lines.append("  trusted by: %s (sha256 %s)" % (v.report.anchor.subject, _short_fp(v.report.anchor.sha256)))
         for m in v.report.missing:
@@ -46,6 +50,40 @@ def check_text(result) -> str:
     for problem in result.store_problems:
         lines.append("store: %s" % problem)
     return "\n".join(lines)
+
+
+def _validator_lines(result) -> List[str]:
+    validator = getattr(result, "validator", None) or {}
+    if not validator:
+        return []
+    lines = ["  judged by: %s%s" % (validator.get("description", validator.get("kind", "?")),
+                                    " (%s)" % validator["security_level_source"]
+                                    if validator.get("security_level_source") else "")]
+    if result.referee:
+        lines.append("  referee: %s" % result.referee)
+    return lines
+
+
+def _client_line(report) -> str:
+    """What the client will say, and who decided: the real OpenSSL or the model."""
+    referee = report.referee or {}
+    who = "the real OpenSSL" if report.decided_by == "openssl" else "the %s" % (
+        "model" if (report.validator or {}).get("kind") != "gskit" else "GSKit model")
+    if referee.get("ran"):
+        if referee.get("ok"):
+            return "OpenSSL accepts this chain (decided by %s)" % who
+        return "OpenSSL rejects it: error %s at depth %s (%s) (decided by %s)" % (
+            referee.get("code"), referee.get("depth"), referee.get("text"), who)
+    prediction = report.prediction
+    if prediction:
+        error = prediction.get("error")
+        if not error:
+            return "OpenSSL will accept this chain (decided by %s)" % who
+        return "OpenSSL will reject it: error %s at depth %s (%s) (decided by %s)" % (
+            error["code"], error["depth"], error["text"], who)
+    if (report.validator or {}).get("kind") == "gskit":
+        return "verdict of the GSKit model (a model of IBM i System TLS, not GSKit itself)"
+    return ""
 
 
 def _failure_lines(failures) -> List[str]:

@@ -24,6 +24,13 @@ def fix_text(result) -> str:
         for entry in result.change.already_present:
             lines.append("  already present: %s (%s)" % (entry.cert.subject, entry.label))
         lines.extend("  note: %s" % note for note in result.change.notes)
+    if result.proof is not None:
+        lines.append("proof: %s (%d handshake(s)): %s" % (result.proof.kind, result.proof.handshakes,
+                                                         "every chain verifies" if result.proof.ok
+                                                         else "; ".join(result.proof.failures)))
+        for number, how in sorted(result.proof.proven.items()):
+            lines.append("  chain %d proven by %s" % (number, how))
+        lines.extend("  note: %s" % note for note in result.proof.notes)
     if result.after is not None:
         lines.append("After: %s" % result.after.status)
         lines.append(check_text(result.after))

@@ -27,6 +27,9 @@ _REASONS = {
 
 
 def _describe(exc: ssl.SSLError) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):      # only when the context verifies (a proof)
+        return "certificate verify failed: error %s: %s" % (getattr(exc, "verify_code", "?"),
+                                                            getattr(exc, "verify_message", "") or exc)
     reason = getattr(exc, "reason", None)
     if reason in _REASONS:
         return "%s [%s]" % (_REASONS[reason], reason)
@@ -95,6 +98,8 @@ def handshake(wire: Wire, ctx: ssl.SSLContext, sni: Optional[str], record: bool)
                 _flush(wire, outgoing)            # our alert, if OpenSSL queued one
             except ProbeError:
                 pass
-            raise HandshakeError("%s: TLS handshake failed: %s" % (wire.where, _describe(exc))) from None
+            error = HandshakeError("%s: TLS handshake failed: %s" % (wire.where, _describe(exc)))
+            error.verify_code = getattr(exc, "verify_code", None)   # set by a verifying context
+            raise error from None
     _flush(wire, outgoing)
     return Session(obj, outgoing, bytes(raw))

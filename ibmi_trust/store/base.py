@@ -21,6 +21,7 @@ class StoreEntry:
     label: str                     # DCM label, or file name in a CApath, or "#N" in a bundle
     enabled: Optional[bool] = None  # None: the store does not record it
     trusted: Optional[bool] = None  # None: the store does not record it
+    order: Optional[tuple] = None   # where OpenSSL's lookup meets it (CAfile order; CApath hash, .N)
 
     def summary(self) -> dict:
         out = self.cert.summary()
@@ -74,6 +75,9 @@ class TrustStore(abc.ABC):
     """A set of CA certificates a TLS client trusts."""
 
     spec: str = ""
+    # Which validator the clients of this store run (analyse.validators): OpenSSL
+    # for CApath directories and bundles; the IBM i stores say "gskit".
+    validator: str = "openssl"
     # May a chain end at any certificate of this store, or only at a root?
     # OpenSSL clients (sendmail's CACertPath/CAfile) need a self-signed anchor
     # unless built with X509_V_FLAG_PARTIAL_CHAIN; GSKit: see SystemStore.

@@ -159,7 +159,7 @@ def parse_bundle(data: Optional[bytes], where: str) -> BundleScan:
             scan.problems.append(ReadProblem("%s %s" % (where, label), str(exc)))
         scan.blocks.append(Block(label, _header_start(data, block.start, previous_end), block_end, cert))
         if cert is not None:
-            scan.entries.append(StoreEntry(cert, label))
+            scan.entries.append(StoreEntry(cert, label, order=(number,)))
         previous_end = block_end
     if number == 0:
         scan.problems.append(ReadProblem(where, "holds no PEM certificate"))

@@ -247,11 +247,12 @@ def scan_directory(directory: Path) -> DirScan:
             scan.stale[name] = "-> %s: %s" % (target, why or _hash_mismatch(held, hash_value))
             scan.problems.append(ReadProblem(str(directory / name), scan.stale[name]))
     reachable = _reachable(valid, directory, scan.problems)
+    order = _lookup_order(valid, reachable)
     for name, held in scan.files.items():
         if held.cert is not None:
-            scan.entries.append(StoreEntry(held.cert, name, enabled=name in reachable))
+            scan.entries.append(StoreEntry(held.cert, name, enabled=name in reachable, order=order.get(name)))
     for name, cert in foreign.items():
-        scan.entries.append(StoreEntry(cert, name, enabled=name in reachable))
+        scan.entries.append(StoreEntry(cert, name, enabled=name in reachable, order=order.get(name)))
     _report_unlinked(scan, reachable, directory)
     scan.entries.sort(key=lambda e: os.fsencode(e.label))
     return scan
@@ -271,6 +272,20 @@ def _reachable(valid: Dict[Bucket, Dict[int, str]], directory: Path,
                 str(directory / ("%s.%s%d" % (hash_text(hash_value), kind, lost))),
                 "OpenSSL cannot reach it: lookups stop at the missing or broken %s.%s%d"
                 % (hash_text(hash_value), kind, index)))
+    return out
+
+
+def _lookup_order(valid: Dict[Bucket, Dict[int, str]], reachable: Set[str]) -> Dict[str, tuple]:
+    """(hash, .N) of the first link OpenSSL reaches each file by: certificates of one
+    subject share a hash, so within a subject this is the order OpenSSL loads them."""
+    out: Dict[str, tuple] = {}
+    for (kind, hash_value), ids in valid.items():
+        if kind != CERT:
+            continue
+        for index in sorted(ids):
+            name = ids[index]
+            if name in reachable:
+                out.setdefault(name, (hash_value, index))
     return out
 
 

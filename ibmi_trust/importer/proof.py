@@ -1,0 +1,175 @@
+"""Proof after an import that does not reuse the analysis.
+
+OpenSSL-profile stores (CApath, bundle): real TLS handshakes that verify,
+made by Python's `ssl` (OpenSSL) with `CERT_REQUIRED`, the store as CApath
+or CAfile and nothing else (no default paths), TRUSTED_FIRST and no
+X509_STRICT or PARTIAL_CHAIN flags (as a plain OpenSSL client), at the
+validator's security level, with the same STARTTLS dialogue, over every
+address x SNI x key-type combination that served a chain. Each handshake
+also reads the chain it verified, so every variant is proven by name: a
+combination is retried (bounded) until each variant it served has been
+seen; a variant the server does not serve again within that bound is
+verified as captured by `openssl verify` against the store (still the real
+OpenSSL, never the model), and the proof says which.
+
+The host name is checked where the client checks names (no
+--no-check-name), for combinations that send SNI and whose chains name the
+host; a name mismatch is reported by the analysis, not a reason to roll
+back, since no store change can cure it. Python's client refuses partial
+wildcards (`f*.example.com`), which OpenSSL's defaults allow.
+
+*SYSTEM and .KDB stores: the proof is the GSKit model re-run on the chains
+(a model; the output says "proof: GSKit model").
+"""
+import hashlib
+import math
+import ssl
+import warnings
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from ibmi_trust.errors import HandshakeError, ProbeError
+from ibmi_trust.probe import methods, offers, ratelimit, starttls
+from ibmi_trust.probe.handshake import handshake
+from ibmi_trust.probe.wire import Wire
+
+KIND_HANDSHAKE = "OpenSSL handshake"
+KIND_GSKIT = "GSKit model"
+MAX_PER_COMBINATION = 30         # handshakes to meet every variant a combination served
+CONNECT_RETRIES = 2
+
+
+@dataclass
+class Proof:
+    ok: bool
+    failures: List[str]                   # one line per thing that does not verify
+    kind: str = KIND_HANDSHAKE
+    detail: object = None                 # the after-analysis CheckResult, when one was made
+    proven: Dict[int, str] = field(default_factory=dict)     # chain number -> how it was proven
+    handshakes: int = 0
+    notes: List[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "ok": self.ok, "failures": list(self.failures), "handshakes": self.handshakes,
+                "proven": {str(k): v for k, v in sorted(self.proven.items())}, "notes": list(self.notes)}
+
+
+def chain_id(ders) -> str:
+    return hashlib.sha256(b"".join(ders)).hexdigest()
+
+
+def verifying_context(offer: offers.Offer, location: dict, level: int, check_name: bool) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = check_name
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.verify_flags = ssl.VERIFY_X509_TRUSTED_FIRST        # no STRICT, no PARTIAL_CHAIN (3.13's defaults)
+    ctx.options |= ssl.OP_NO_TICKET
+    ctx.set_ciphers(offer.ciphers.replace("@SECLEVEL=0", "@SECLEVEL=%d" % level))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = (ssl.TLSVersion.MINIMUM_SUPPORTED if offer.min_version == "1.0"
+                               else offers.TLS_VERSIONS[offer.min_version])
+        ctx.maximum_version = offers.TLS_VERSIONS[offer.max_version]
+    ctx.load_verify_locations(cafile=location.get("cafile"), capath=location.get("capath"))
+    return ctx
+
+
+def prove_by_handshakes(target, probe_result, variants, store_location: dict, validator, *,
+                        referee=None, now=None, ehlo: Optional[str] = None) -> Proof:
+    """Handshake with verification over every combination that served a chain."""
+    options = probe_result.options
+    offer_map = {k: offers.offer_for(k, options.tls_version) for k in ("ecdsa", "rsa")
+                 if k != "rsa" or options.tls_version != "1.3"}
+    if probe_result.combos and probe_result.combos[0].key_type == "system":
+        from ibmi_trust.probe import like_system
+
+        offer_map["system"] = like_system.system_offer()[0]
+    limiter = ratelimit.limiter_for(target.host, options.rate, options.concurrency)
+    served: Dict[object, Dict[str, int]] = {}
+    for v in variants:
+        for combo, count in v.variant.combo_counts.items():
+            served.setdefault(combo, {})[v.variant.sha256] = count
+    mismatch = {v.variant.sha256 for v in variants if any(f.code == "name-mismatch" for f in v.report.findings)}
+    proof = Proof(ok=True, failures=[])
+    seen = set()
+    for combo, counts in served.items():
+        check_name = bool(validator.check_names and combo.sni and not (set(counts) & mismatch))
+        ctx = verifying_context(offer_map[combo.key_type], store_location, validator.level, check_name)
+        budget = 1 if len(counts) == 1 else min(MAX_PER_COMBINATION,
+                                                 math.ceil(3.0 * sum(counts.values()) / min(counts.values())))
+        met = set()
+        attempts = 0
+        while attempts < budget and not set(counts) <= met:
+            attempts += 1
+            outcome = _attempt(target, combo, ctx, ehlo or options.ehlo, options.timeout, limiter)
+            proof.handshakes += 1
+            if isinstance(outcome, _Failed):
+                proof.failures.append("%s: %s" % (combo, outcome))
+                break
+            met.add(outcome)
+            seen.add(outcome)
+            if outcome not in counts:
+                proof.notes.append("%s served a chain not seen before the import; it verifies" % (combo,))
+        if not check_name and validator.check_names:
+            proof.notes.append("%s: host name not checked in the proof (%s)" % (
+                combo, "no SNI" if not combo.sni else "the chain does not name the host: see name-mismatch"))
+    for combo in probe_result.combos:
+        if combo in served:
+            continue
+        # a combination that served nothing before (it failed): if it answers now, it must verify too
+        ctx = verifying_context(offer_map[combo.key_type], store_location, validator.level, False)
+        outcome = _attempt(target, combo, ctx, ehlo or options.ehlo, options.timeout, limiter, retries=0)
+        proof.handshakes += 1
+        if isinstance(outcome, _Failed):
+            if outcome.startswith(_NO_HANDSHAKE):
+                proof.notes.append("%s still does not complete a handshake" % (combo,))
+            else:
+                proof.failures.append("%s (served no chain before the import): %s" % (combo, outcome))
+        else:
+            proof.notes.append("%s now serves a chain, and it verifies" % (combo,))
+    for v in variants:
+        if v.variant.sha256 in seen:
+            proof.proven[v.index] = KIND_HANDSHAKE
+            continue
+        if referee is None:
+            proof.failures.append("chain %d was not served again and no openssl binary can verify it" % v.index)
+            continue
+        verdict = referee.verify(list(v.variant.certificates), level=validator.level, now=now, **store_location)
+        if verdict.ok:
+            proof.proven[v.index] = "openssl verify (not served again in the proof's handshakes)"
+        else:
+            proof.failures.append("chain %d: openssl verify: error %s at depth %s (%s)"
+                                  % (v.index, verdict.code, verdict.depth, verdict.text))
+    proof.ok = not proof.failures
+    return proof
+
+
+_NO_HANDSHAKE = "could not complete a handshake"
+
+
+class _Failed(str):
+    """Why a proof handshake failed (a chain id is a plain str)."""
+
+
+def _attempt(target, combo, ctx, ehlo, timeout, limiter, retries: int = CONNECT_RETRIES):
+    """The chain id of one verified handshake, or why it failed (_Failed)."""
+    last = "no attempt"
+    for _ in range(1 + retries):
+        method = (methods.candidates() or ["sniff"])[0]
+        try:
+            with limiter.slot(), Wire(combo.address, target.port, timeout) as wire:
+                starttls.negotiate(wire, target.dialogue, ehlo)
+                session = handshake(wire, ctx, combo.sni, record=methods.needs_raw_bytes(method))
+                try:
+                    ders = methods.extract(method, session.obj, session.raw)
+                except methods.Unusable:
+                    ders = [session.obj.getpeercert(binary_form=True)]
+                session.goodbye(wire)
+                return chain_id(ders)
+        except HandshakeError as exc:
+            if getattr(exc, "verify_code", None) is not None:
+                return _Failed(exc.message)              # a verification failure: no retry
+            last = exc.message
+        except ProbeError as exc:
+            last = exc.message
+    return _Failed("%s to prove it: %s" % (_NO_HANDSHAKE, last))
