@@ -76,7 +76,7 @@ IBM_COMMANDS: Dict[str, Tuple[str, ...]] = {
     "CPYFRMSTMF": ("FROMSTMF", "TOMBR", "MBROPT", "CVTDTA", "STMFCCSID", "DBFCCSID", "ENDLINFMT",
                    "TABEXPN", "STMFCODPAG", "DBFCODPAG"),
     "RMVLNK": ("OBJLNK",),
-    "CRTPF": ("FILE", "SRCFILE", "SRCMBR", "RCDLEN", "MBR", "TEXT", "SIZE", "AUT", "OPTION", "LVLCHK"),
+    "CRTPF": ("FILE", "SRCFILE", "SRCMBR", "RCDLEN", "MBR", "TEXT", "CCSID", "SIZE", "AUT", "OPTION", "LVLCHK"),
     "CLRPFM": ("FILE", "MBR"),
     "CRTSRCPF": ("FILE", "RCDLEN", "MBR", "TEXT", "CCSID", "SIZE", "AUT"),
     "CHGPFM": ("FILE", "MBR", "SRCTYPE", "TEXT"),
