@@ -510,7 +510,12 @@ class Simulator:
             raise SimulatorDrift("CERTIFICATE_INFO statement takes (password, store), got %r" % (len(params),))
         store = self._open_for_sql(params[0], params[1])
         rows = [] if store is None else [self._info_row(label, cert) for label, cert, _k in store.entries()]
-        return list(self.certificate_info_columns), [[row.get(c, "x") for c in self.certificate_info_columns] for row in rows]
+        columns = list(self.certificate_info_columns)
+        if self.ca_status_column:       # a hypothetical status column (none is documented)
+            columns.append(self.ca_status_column)
+            for row in rows:
+                row[self.ca_status_column] = "ENABLED" if store.enabled(row["CERTIFICATE_LABEL"]) else "DISABLED"
+        return columns, [[row.get(c, "x") for c in columns] for row in rows]
 
     def _info_row(self, label: str, cert: Cert) -> dict:
         algo, bits = cert.key_description()

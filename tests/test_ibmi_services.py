@@ -53,8 +53,8 @@ def test_expiring_certificates_within_90_days(sim, session):
 
 def test_join_reports_labels_missing_from_the_export():
     cert = CA.root("Exported Root").cert
-    rows = [{"label": "Exported Root", "serial": None, "trusted": None},
-            {"label": "Ghost", "serial": None, "trusted": None}]
+    rows = [{"label": "Exported Root", "serial": None, "enabled": None},
+            {"label": "Ghost", "serial": None, "enabled": None}]
     entries, problems = join(rows, [(cert, "Exported Root")])
     assert [(e.label, e.cert) for e in entries] == [("Exported Root", cert)]
     assert [(p.where, "missing from the QYKMEXPK export" in p.reason) for p in problems] == [("Ghost", True)]
@@ -62,6 +62,6 @@ def test_join_reports_labels_missing_from_the_export():
 
 def test_join_falls_back_to_the_serial_number_without_friendly_names():
     cert = CA.root("Nameless Root").cert
-    rows = [{"label": "DCM Label", "serial": format(cert.serial, "X"), "trusted": "YES"}]
+    rows = [{"label": "DCM Label", "serial": format(cert.serial, "X"), "enabled": True}]
     entries, problems = join(rows, [(cert, None)])
-    assert [(e.label, e.trusted) for e in entries] == [("DCM Label", True)] and problems == []
+    assert [(e.label, e.enabled, e.trusted) for e in entries] == [("DCM Label", True, True)] and problems == []

@@ -1,10 +1,11 @@
 """SystemStore on the simulator: list, add (idempotent, confirmed, rolled back),
 application trust lists, backup and restore of the real KDB/RDB files."""
+import json
 import os
 
 import pytest
 
-from ibmi_simulator import Simulator, system_store, tree_bytes
+from ibmi_simulator import PREINSTALLED_LABEL, Simulator, system_store, tree_bytes
 from ibmi_trust.errors import ConfigError, PasswordError, StoreError, StoreLocked, StoreWriteError
 from ibmi_trust.ibmi import kdb_backup
 from ibmi_trust.testing.pki import CA
@@ -296,3 +297,56 @@ def test_present_ca_and_a_managed_application_get_a_clear_note(sim, monkeypatch,
     assert any(note.startswith("Simulated Preinstalled Root CA already in *SYSTEM; QIBM_QTMS_SMTP_CLIENT keeps")
                for note in report.notes)
     assert "QycdAddCACertTrust" not in [key for key, _p in sim.program_log]
+
+
+# -- enabled state of a CA (IBM: all ENABLED CAs in *SYSTEM are trusted by default) ------------
+def test_enabled_state_is_unknown_when_certificate_info_has_no_status_column(store, sim):
+    sim.disable_ca(PREINSTALLED_LABEL)         # disabled in DCM, but nothing documented shows it
+    entries = store.list()
+    assert [(e.enabled, e.trusted) for e in entries] == [(None, None)]      # never "trusted" on unknown
+    assert store.records_enabled_state and "unknown" in store.notes[0] and "Set CA status" in store.notes[0]
+
+
+def test_a_disabled_ca_is_reported_disabled_and_untrusted_with_a_status_column(store, sim, monkeypatch):
+    sim.ca_status_column = "CERTIFICATE_STATUS"
+    monkeypatch.setenv("IBMI_TRUST_CA_STATUS_COLUMN", "certificate_status")
+    sim.disable_ca(PREINSTALLED_LABEL)
+    assert [(e.label, e.enabled, e.trusted) for e in store.list()] == [(PREINSTALLED_LABEL, False, False)]
+    assert store.notes == []
+    sim.store().set_enabled(PREINSTALLED_LABEL, True)
+    assert [(e.enabled, e.trusted) for e in store.list()] == [(True, True)]
+
+
+def test_store_list_says_unknown_and_disabled(sim, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from ibmi_simulator import PASSWORD_ENV, as_ibmi
+    from ibmi_trust.cli import cli
+
+    as_ibmi(sim, monkeypatch)
+    monkeypatch.setenv(PASSWORD_ENV, sim.store_password)
+    args = ["store", "list", "--store", "*SYSTEM", "--password-env", PASSWORD_ENV]
+    unknown = CliRunner().invoke(cli, args)
+    assert unknown.exit_code == 0, unknown.output
+    assert "    enabled  unknown" in unknown.output and "note: enabled state of the CAs: unknown" in unknown.output
+    sim.ca_status_column = "CERTIFICATE_STATUS"
+    monkeypatch.setenv("IBMI_TRUST_CA_STATUS_COLUMN", "CERTIFICATE_STATUS")
+    sim.disable_ca(PREINSTALLED_LABEL)
+    disabled = CliRunner().invoke(cli, args + ["--json"])
+    entry = json.loads(disabled.output)["entries"][0]
+    assert (entry["enabled"], entry["trusted"]) == (False, False)
+
+
+# -- a path that is not a store ---------------------------------------------------------------
+def test_an_ifs_file_that_is_not_a_store_is_named_before_any_export(sim, monkeypatch, tmp_path):
+    not_a_store = tmp_path / "notes.KDB"
+    not_a_store.write_text("just a file\n")
+    store = system_store(sim, monkeypatch, tmp_path, str(not_a_store))
+    with pytest.raises(StoreError) as info:
+        store.list()
+    assert str(info.value) == "%s is not a certificate store (CERTIFICATE_INFO lists no certificate in it)" % not_a_store
+    assert sim.program_log == []                       # QYKMEXPK was never called
+    missing = system_store(sim, monkeypatch, tmp_path, str(tmp_path / "nosuch.KDB"))
+    with pytest.raises(StoreError, match="does not exist"):
+        missing.list()
+    assert sim.program_log == []

@@ -74,15 +74,18 @@ def list_command(ctx, store, as_json):
     """Show the certificates in the store."""
     entries = store.list()
     problems = store.problems
+    notes = getattr(store, "notes", [])
     if as_json:
         from ibmi_trust.cli.output import emit_json
 
         emit_json({"store": store.spec, "entries": [e.summary() for e in entries],
-                   "problems": [vars(p) for p in problems]})
+                   "problems": [vars(p) for p in problems], "notes": notes})
         return
     for entry in entries:
-        click.echo(_entry_text(entry))
+        click.echo(_entry_text(entry, getattr(store, "records_enabled_state", False)))
     click.echo("%d certificate(s) in %s" % (len(entries), store.spec))
+    for note in notes:
+        click.echo("note: %s" % note)
     for problem in problems:
         click.echo("problem: %s: %s" % (problem.where, problem.reason), err=True)
 
@@ -121,11 +124,11 @@ def remove_command(ctx, store, as_json, selectors, dry_run):
 @command.command(name="apps")
 @_with_store
 def apps_command(ctx, store, as_json):
-    """IBM i: applications whose definitions keep their own CA trust list.
+    """IBM i: applications for which DCM manages a CA trust list.
 
-    For these, a CA in *SYSTEM is not enough: it must also be on the
-    application's list (fix --app-id ID adds it). From
-    QSYS2.CERTIFICATE_USAGE_INFO, MANAGED_CA_TRUSTS = YES.
+    From QSYS2.CERTIFICATE_USAGE_INFO, MANAGED_CA_TRUSTS = YES. An empty
+    list trusts every enabled CA in *SYSTEM; a list with CAs on it trusts
+    only those (IBM: "Defining a CA trust list for an application").
     """
     from ibmi_trust.errors import ConfigError
 
@@ -140,7 +143,8 @@ def apps_command(ctx, store, as_json):
         return
     for app in apps:
         click.echo("%-40s %-8s %-10s %s" % (app.app_id, app.app_type, app.store, app.description))
-    click.echo("%d application(s) keep their own CA trust list" % len(apps))
+    click.echo("%d application(s) have DCM manage a CA trust list (an empty list trusts every enabled CA in *SYSTEM)"
+               % len(apps))
 
 
 @command.command(name="backup")
@@ -178,14 +182,14 @@ def restore_command(ctx, store, as_json, backup_id, list_only, dry_run):
 
 
 # -- text output ------------------------------------------------------------
-def _entry_text(entry) -> str:
+def _entry_text(entry, records_enabled_state: bool = False) -> str:
     cert = entry.cert
     lines = ["%s  %s" % (entry.label, cert.subject),
              "    SHA-256  %s" % cert.sha256,
              "    issuer   %s" % ("(self-issued)" if cert.self_issued else cert.issuer),
              "    valid    %s to %s%s" % (cert.not_before.date(), cert.not_after.date(), _validity_flag(cert))]
-    if entry.enabled is not None:
-        lines.append("    enabled  %s" % ("yes" if entry.enabled else "no"))
+    if entry.enabled is not None or records_enabled_state:
+        lines.append("    enabled  %s" % {True: "yes", False: "no (trusted by no application)", None: "unknown"}[entry.enabled])
     if entry.trusted is not None:
         lines.append("    trusted  %s" % ("yes" if entry.trusted else "no"))
     return "\n".join(lines)

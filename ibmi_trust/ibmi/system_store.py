@@ -93,14 +93,41 @@ class SystemStore(TrustStore):
         with self._password() as secret:
             return self._entries(secret)
 
+    @property
+    def records_enabled_state(self) -> bool:
+        """DCM records an enabled state for every CA (known or not to us)."""
+        return True
+
+    @property
+    def notes(self) -> List[str]:
+        if cert_info.status_column():
+            return []
+        return ["enabled state of the CAs: unknown (CERTIFICATE_INFO documents no status column; DCM shows it "
+                "under Manage Certificates > Set CA status, and a disabled CA is trusted by no application). "
+                "Set %s when your release has such a column (docs/verify-on-your-system.md)"
+                % cert_info.STATUS_ENV]
+
     def _entries(self, secret) -> List[StoreEntry]:
         rows = cert_info.read(self.session, self.sql_store_name, secret)
+        if not rows and not self.is_system:
+            self._refuse_non_store()
         exported = keystore_api.export_store(self.session, self.kdb_path, self._api_password(secret))
         entries, self._problems = join(rows, exported)
         unfinished = pending_write(kdb_backup.lock_path(self.kdb_path, self.options))
         if unfinished:
             self._problems.append(ReadProblem(where=self.spec, reason=unfinished))
         return entries
+
+    def _refuse_non_store(self) -> None:
+        """CERTIFICATE_INFO: "If the file name does not identify a certificate store, no rows
+        are returned" (rzajqudfcertificateinfo.htm). Say so before any export is tried."""
+        if not os.path.exists(self.kdb_path):
+            raise StoreError("%s does not exist" % self.kdb_path,
+                             hint="name an existing .KDB certificate store (DCM: Select a Certificate Store)")
+        raise StoreError("%s is not a certificate store (CERTIFICATE_INFO lists no certificate in it)"
+                         % self.kdb_path,
+                         hint="check the path in DCM (Select a Certificate Store); an empty store cannot be "
+                              "read either: put one CA into it first")
 
     @contextlib.contextmanager
     def _password(self):
@@ -242,7 +269,9 @@ def join(rows: List[dict], exported) -> tuple:
         label = (row or {}).get("label") or name or "(no label) %s" % cert.sha256[:16]
         if row is not None:
             matched.add(row["label"])
-        entries.append(StoreEntry(cert=cert, label=label, trusted=_yes_no((row or {}).get("trusted"))))
+        # IBM: all ENABLED CAs in *SYSTEM are trusted by default; a disabled one by nobody.
+        enabled = (row or {}).get("enabled")
+        entries.append(StoreEntry(cert=cert, label=label, enabled=enabled, trusted=enabled))
     problems = [ReadProblem(where=label, reason="listed by CERTIFICATE_INFO but missing from the QYKMEXPK export")
                 for label in by_label if label not in matched]
     return entries, problems
@@ -251,13 +280,6 @@ def join(rows: List[dict], exported) -> tuple:
 def _serial(value) -> str:
     text = str(value or "").replace(":", "").replace(" ", "").upper().lstrip("0")
     return text or "0"
-
-
-def _yes_no(value) -> Optional[bool]:
-    if value is None:
-        return None
-    text = str(value).strip().upper()
-    return True if text in ("YES", "Y", "1", "TRUE", "ENABLED") else False if text else None
 
 
 def _unique(certs: Sequence[Cert]) -> List[Cert]:

@@ -78,6 +78,9 @@ class TrustStore(abc.ABC):
     # OpenSSL clients (sendmail's CACertPath/CAfile) need a self-signed anchor
     # unless built with X509_V_FLAG_PARTIAL_CHAIN; GSKit: see SystemStore.
     partial_chain_anchors: bool = False
+    # Does the store keep an enabled state per certificate (DCM does), so that a
+    # None there means "unknown" rather than "not recorded"?
+    records_enabled_state: bool = False
 
     @abc.abstractmethod
     def list(self) -> List[StoreEntry]:
@@ -85,6 +88,11 @@ class TrustStore(abc.ABC):
 
     @property
     def problems(self) -> List[ReadProblem]:
+        return []
+
+    @property
+    def notes(self) -> List[str]:
+        """Facts about the listing as a whole (e.g. a state the backend cannot read)."""
         return []
 
     @abc.abstractmethod
