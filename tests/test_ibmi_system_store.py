@@ -4,6 +4,7 @@ import json
 import os
 
 import pytest
+from pathlib import Path
 
 from ibmi_simulator import PREINSTALLED_LABEL, Simulator, system_store, tree_bytes
 from ibmi_trust.errors import ConfigError, PasswordError, StoreError, StoreLocked, StoreWriteError
@@ -350,3 +351,29 @@ def test_an_ifs_file_that_is_not_a_store_is_named_before_any_export(sim, monkeyp
     with pytest.raises(StoreError, match="does not exist"):
         missing.list()
     assert sim.program_log == []
+
+
+# -- backups of DEFAULT.KDB: outside IBM's tree, owner-only, named in every report -----------
+def test_backups_default_to_a_private_directory_outside_the_icss_tree(sim, monkeypatch, tmp_path, chain):
+    import stat
+
+    base = tmp_path / "var" / "ibmi-trust" / "kdb-backups"
+    monkeypatch.setenv("IBMI_TRUST_KDB_BACKUP_DIR", str(base))
+    store = system_store(sim, monkeypatch, tmp_path, backup_dir=None)
+    report = store.add([chain["root"]])
+    location = report.backup.location
+    assert location.startswith(str(base) + os.sep)
+    assert not any("ICSS" in str(p) for p in Path(location).parents if str(p).startswith(str(sim.root)))
+    assert not any(name.endswith(".ibmi-trust-backups") for name in os.listdir(str(store_dir(sim))))
+    for directory in (base.parent, base, Path(location).parent, Path(location)):
+        assert stat.S_IMODE(os.stat(str(directory)).st_mode) == 0o700, directory
+    assert any(location in note and "owner-only" in note for note in report.notes)
+    restored = store.restore(report.backup.id)
+    assert any(restored.backup.location in note for note in restored.notes)
+
+
+def test_backups_by_default_go_to_the_documented_place(sim, monkeypatch, tmp_path):
+    monkeypatch.delenv("IBMI_TRUST_KDB_BACKUP_DIR", raising=False)
+    store = system_store(sim, monkeypatch, tmp_path, backup_dir=None)
+    root = kdb_backup.backup_area(store.kdb_path, store.options).root
+    assert str(root).startswith("/QOpenSys/var/ibmi-trust/kdb-backups/DEFAULT.KDB-")

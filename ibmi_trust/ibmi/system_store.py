@@ -163,6 +163,7 @@ class SystemStore(TrustStore):
                 if new:
                     report.backup = txn.write(lambda: self._import(new, secret, report),
                                               lambda: self._confirm(new, secret, report, app))
+                    report.notes.append(kdb_backup.backup_note(report.backup))
                 report.notes.extend(txn.notes)
         _note_present_for_app(report, app)
         return report
@@ -253,6 +254,7 @@ class SystemStore(TrustStore):
             report.backup = txn.write(lambda: kdb_backup.put_back(self.kdb_path, copy), confirm)
             report.notes.extend(txn.notes)
         report.notes.insert(0, "restored backup %s (the state before it is backup %s)" % (target.id, report.backup.id))
+        report.notes.append(kdb_backup.backup_note(report.backup))
         return report
 
 
