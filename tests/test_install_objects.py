@@ -80,7 +80,7 @@ def ibmi(tmp_path):
 
 EXPECTED = {("QSYS/ITRUST", "*LIB"), ("ITRUST/QITRSRC", "*FILE"), ("ITRUST/ITRPYTHON", "*DTAARA"),
             ("ITRUST/ITRMSGF", "*MSGF"), ("ITRUST/ITRHELP", "*PNLGRP"), ("ITRUST/ITRCHKC", "*PGM"),
-            ("ITRUST/ITRDSPC", "*PGM"), ("ITRUST/ITRVFYC", "*PGM"), ("ITRUST/ITRSSLERR", "*PGM"),
+            ("ITRUST/ITRDSPC", "*PGM"), ("ITRUST/ITRVFYC", "*PGM"), ("ITRUST/ITRSSLERR", "*PGM"), ("ITRUST/ITRCATRST", "*PGM"),
             ("ITRUST/CHKTLSTRST", "*CMD"), ("ITRUST/DSPSSLRC", "*CMD"), ("ITRUST/VFYTLSTRST", "*CMD")}
 
 
@@ -144,7 +144,7 @@ def test_replace_recreates_objects(ibmi):
     start = len(sim.cl_log)
     report = Installer(session, "ITRUST").install(PYTHON, replace=True)
     verbs = _verbs(sim.cl_log[start:])
-    assert verbs.count("DLTPGM") == 4 and verbs.count("DLTCMD") == 3 and "DLTMSGF" in verbs
+    assert verbs.count("DLTPGM") == 5 and verbs.count("DLTCMD") == 3 and "DLTMSGF" in verbs
     assert "CRTLIB" not in verbs and "CRTSRCPF" not in verbs      # library and source file are kept
     assert len(report.created) == len(EXPECTED) - 3 and catalog.objects == EXPECTED
 

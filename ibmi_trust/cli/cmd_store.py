@@ -20,7 +20,7 @@ def _store_options(func):
         click.option("--password-file", type=click.Path(dir_okay=False), metavar="PATH",
                      help="IBM i stores: file (readable only by its owner) holding the password."),
         click.option("--app-id", metavar="ID",
-                     help="IBM i: also add new CAs to this application's CA trust list."),
+                     help="IBM i: check that this application trusts the CAs (DCM CA trust list)."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
     ]
     for option in reversed(options):
@@ -95,8 +95,11 @@ def list_command(ctx, store, as_json):
 @click.option("--trust-root", "trust_roots", multiple=True, metavar="SHA256",
               help="Approve this root (self-issued) certificate by its SHA-256; repeatable.")
 @click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
+@click.option("--add-to-trust-list", is_flag=True,
+              help="IBM i, with --app-id: consent to add a CA to the application's CA trust list when that "
+                   "list restricts trust and lacks it (never done to an empty list).")
 @_with_store
-def add_command(ctx, store, as_json, files, trust_roots, dry_run):
+def add_command(ctx, store, as_json, files, trust_roots, dry_run, add_to_trust_list):
     """Add the CA certificates in FILES (PEM, DER or PKCS#7).
 
     A root certificate is added only with --trust-root naming its SHA-256.
@@ -107,6 +110,9 @@ def add_command(ctx, store, as_json, files, trust_roots, dry_run):
 
     certs = list(dict.fromkeys(c for path in files for c in load_certificate_file(path)))
     check_addable(certs, trust_roots)
+    if add_to_trust_list:
+        _require_app_id(store, "--add-to-trust-list")
+        store.options.extend_trust_list = True
     for unused in unused_approvals(certs, trust_roots):
         click.echo("warning: --trust-root %s matches none of the certificates given" % unused, err=True)
     _show_report(store.add(certs, dry_run=dry_run), as_json)
@@ -145,6 +151,31 @@ def apps_command(ctx, store, as_json):
         click.echo("%-40s %-8s %-10s %s" % (app.app_id, app.app_type, app.store, app.description))
     click.echo("%d application(s) have DCM manage a CA trust list (an empty list trusts every enabled CA in *SYSTEM)"
                % len(apps))
+
+
+@command.command(name="trust")
+@click.argument("labels", nargs=-1, required=True)
+@click.option("--add", is_flag=True,
+              help="Add each CA the application's CA trust list lacks, where that list restricts trust "
+                   "(your explicit consent; an empty list, which trusts every enabled CA, is never added to).")
+@_with_store
+def trust_command(ctx, store, as_json, labels, add):
+    """IBM i: does the application --app-id trust these *SYSTEM CAs (LABELS as
+    `store list` shows them)? Asks DCM (QycdCheckCACertTrust), says what
+    adding a CA to the application's CA trust list would change, and with
+    --add does it.
+    """
+    _require_app_id(store, "store trust")
+    _show_report(store.trust(labels, add=add), as_json)
+
+
+def _require_app_id(store, what: str) -> None:
+    from ibmi_trust.errors import ConfigError
+
+    if not hasattr(store, "trust"):
+        raise ConfigError("%s applies to IBM i *SYSTEM only: application CA trust lists name *SYSTEM CAs" % what)
+    if not getattr(store.options, "app_id", None):
+        raise ConfigError("%s needs --app-id ID" % what, hint="`ibmi-trust store apps` lists the application IDs")
 
 
 @command.command(name="backup")

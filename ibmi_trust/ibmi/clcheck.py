@@ -55,6 +55,9 @@ IBM_COMMANDS: Dict[str, Tuple[str, ...]] = {
     "GOTO": ("CMDLBL",), "RETURN": (),
     "SUBR": ("SUBR",), "ENDSUBR": ("RTNVAL",), "RTNSUBR": ("RTNVAL",), "CALLSUBR": ("SUBR", "RTNVAL"),
     "CALL": ("PGM", "PARM"),
+    "CALLPRC": ("PRC", "PARM", "RTNVAL"),
+    "DCLPRCOPT": ("LOG", "ALWRTVSRC", "USRPRF", "AUT", "SRTSEQ", "LANGID", "TEXT", "DFTACTGRP", "ACTGRP",
+                  "STGMDL", "BNDDIR", "BNDSRVPGM", "TGTRLS", "OPTIMIZE", "DBGENCKEY"),
     "MONMSG": ("MSGID", "CMPDTA", "EXEC"),
     "RCVF": ("DEV", "RCDFMT", "OPNID", "WAIT"),
     # messages
@@ -128,7 +131,7 @@ DEFINITION_STATEMENTS: Dict[str, Tuple[str, ...]] = {
 PARM_TYPES = {"*DEC", "*LGL", "*CHAR", "*INT2", "*INT4", "*UINT2", "*UINT4", "*NAME", "*SNAME", "*CNAME",
               "*PNAME", "*GENERIC", "*VARNAME", "*DATE", "*TIME", "*CMD", "*X", "*HEX", "*ZEROELEM",
               "*NULL", "*CMDSTR"}
-DECLARATIONS = {"DCL", "DCLF", "INCLUDE", "COPYRIGHT"}
+DECLARATIONS = {"DCL", "DCLF", "INCLUDE", "COPYRIGHT", "DCLPRCOPT"}
 NESTING = {"IF", "ELSE", "WHEN", "OTHERWISE", "MONMSG", "ADDJOBSCDE", "SBMJOB"}   # commands holding a command
 MSGID_RE = re.compile(r"^ITR\d{4}$")
 

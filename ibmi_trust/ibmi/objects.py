@@ -28,6 +28,9 @@ ODBC connection; no XMLSERVICE needed):
                               library is on the library list while a command
                               runs, which is how the programs find ITRMSGF
   LIB/ITRSSLERR      *PGM     CRTBNDCL, after the commands (it runs CHKTLSTRST)
+  LIB/ITRCATRST      *PGM     CRTBNDCL: QycdCheckCACertTrust for one label,
+                              for --app-id (its list of label pointers is
+                              beyond XMLSERVICE; ibmi_trust.ibmi.trust_check)
 
 Idempotent: an object that exists (CHKOBJ) is left alone, so a second run
 creates nothing; --replace deletes and re-creates them (after an upgrade).
@@ -74,7 +77,8 @@ COMMANDS = (
     Command("VFYTLSTRST", "ITRVFYC", "Verify TLS Trust (ibmi-trust verify)"),
 )
 PROGRAMS = tuple(c.cpp for c in COMMANDS)
-CALLABLE_PROGRAMS = ("ITRSSLERR",)          # compiled after the commands it runs
+# compiled after the commands: ITRSSLERR runs CHKTLSTRST; ITRCATRST wraps QycdCheckCACertTrust
+CALLABLE_PROGRAMS = ("ITRSSLERR", "ITRCATRST")
 
 
 def source_name(member: str, kind: str) -> str:

@@ -45,6 +45,9 @@ class ChangeReport:
     not_found: List[str] = field(default_factory=list)
     backup: Optional[Backup] = None
     notes: List[str] = field(default_factory=list)
+    # IBM i --app-id: per CA, what DCM says the application trusts and what was done
+    # (ibmi_trust.ibmi.trust_check.TrustDecision.as_dict()).
+    trust_list: List[dict] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -60,6 +63,7 @@ class ChangeReport:
             "not_found": list(self.not_found),
             "backup": None if self.backup is None else vars(self.backup),
             "notes": list(self.notes),
+            "trust_list": list(self.trust_list),
         }
 
 
