@@ -599,15 +599,24 @@ class Simulator:
     def _run_cl(self, command: str) -> Optional[str]:
         """The CL rules, then what the simulator itself knows; a message id on failure."""
         self.cl_log.append(command)
+        matched = False
         for prefix, handler in self._cl_rules:
             if command.upper().startswith(prefix):
+                matched = True
                 msgid = handler(command)
                 if msgid:
                     return msgid
-        return self._builtin_cl(command)
+        return self._builtin_cl(command, matched)
 
-    def _builtin_cl(self, command: str) -> Optional[str]:
+    def _builtin_cl(self, command: str, matched: bool) -> Optional[str]:
         verb = command.split()[0].upper()
+        if verb == "CHKOBJ" and not matched:
+            obj = re.search(r"OBJ\(([^)]*)\)", command).group(1).upper()
+            if obj == "QSYS/QXMLSERV" and not self.xmlservice_installed:
+                return "CPF9801"
+            lib, _, name = obj.partition("/")
+            if name in ("ITRMSGF", "ITRCATRST") and lib != self.installed_library:
+                return "CPF9810"
         if verb == "SNDPGMMSG":
             # The database server job's library list (QUSRLIBL + the job description's) does
             # not hold the ibmi-trust library: an unqualified message file is not found.
