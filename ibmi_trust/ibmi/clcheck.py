@@ -10,7 +10,8 @@ here instead of by the compilers:
   declarations before code, DO/ENDDO, SELECT/ENDSELECT and SUBR/ENDSUBR
   balanced; variables declared; GOTO labels and CALLSUBR subroutines exist;
   INCLUDE members exist; ITR message IDs exist, and message data built
-  from variables has the length of the message's FMT;
+  from variables has the length of the message's FMT; CRTPF/CRTSRCPF name
+  their CCSID (65535 jobs);
 - command definitions: one CMD statement, known PARM keywords and types,
   QUAL/PMTCTL labels resolve; the PGM PARM list of its processing program
   matches (order, type, length: a *CHAR LEN(n) parameter arrives as *CHAR
@@ -21,7 +22,8 @@ here instead of by the compilers:
   source, the program's literals and (cli_problems) the real click commands;
 - message file: ADDMSGD only, ITRnnnn IDs once each, FMT of (*CHAR n),
   substitution variables within FMT, text lengths within IBM's limits;
-- panel group: tags balanced, a :HELP for every command and parameter.
+- panel group: tags balanced, a :HELP for every command and parameter, no
+  bare colon or ampersand in text (&colon. and &amp., UIM symbols).
 
 `python -m ibmi_trust.ibmi.clcheck [CL_DIR]` prints the problems (exit 1 if any).
 """
@@ -155,7 +157,8 @@ CLI_CONTRACT = {
         },
         "values": {
             "PROTOCOL": {"*PORT": None, "*SMTP": "smtp", "*SUBMISSION": "submission", "*SMTPS": "smtps",
-                         "*IMAP": "imap", "*IMAPS": "imaps", "*POP3": "pop3", "*POP3S": "pop3s"},
+                         "*IMAP": "imap", "*IMAPS": "imaps", "*POP3": "pop3", "*POP3S": "pop3s",
+                         "*HTTPS": "https"},
             "ACTION": {"*CHECK": "check", "*PLAN": "--dry-run", "*FIX": "--yes"},
             "FETCH": {"*YES": None, "*NO": "--no-fetch"},
         },
@@ -357,6 +360,11 @@ def program_problems(sources: Sources, name: str, known: Dict[str, Tuple[str, ..
         for inner in _commands_or_self(stmt):
             out += _flow_problems(where, inner, labels, subroutines, depth)
             out += _message_problems(where, inner, program, catalog)
+            if inner.command in ("CRTPF", "CRTSRCPF") and not inner.value("CCSID"):
+                # "If a CCSID is not explicitly specified on the CRTPF or CRTSRCPF command, ... the
+                # job default CCSID" / 65535 for program-described files (IBM i globalization).
+                out.append(Problem(where, inner.line, "%s without CCSID(): a job of CCSID 65535 gets a "
+                                                      "file whose data is never converted" % inner.command))
     if stmts and any(depth.values()):
         out.append(Problem(name, stmts[-1][1].line, "unbalanced blocks: %s" % depth))
     for var in program.variables:
@@ -663,8 +671,12 @@ def pnlgrp_problems(sources: Sources, name: str, commands: Dict[str, Tuple[str, 
             continue
         if line.startswith("."):
             out.append(Problem(name, number, "a line starting with '.' is a UIM control word"))
-        if "&" in re.sub(r"&amp\.", "", line):
+        if "&" in re.sub(r"&(amp|colon)\.", "", line):
             out.append(Problem(name, number, "'&' must be written &amp. in UIM"))
+        # A colon starts a UIM tag; in text it is the symbol &colon. (UIM symbols table).
+        text_colons = re.sub(r":[A-Z][A-Z0-9]*(?:\s+[A-Z]+(?:='[^']*')?)*\.", "", line)
+        if ":" in text_colons:
+            out.append(Problem(name, number, "a colon in text starts a UIM tag: write &colon."))
         for tag, attrs in re.findall(r":([A-Z0-9]+)((?:\s+[A-Z]+(?:='[^']*')?)*)\.", line):
             if tag == "HELP":
                 match = re.search(r"NAME='([^']+)'", attrs)
