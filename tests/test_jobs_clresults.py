@@ -150,3 +150,20 @@ def test_verify_notify_from_ssh_or_cron_finds_the_message_file(sni_scenario, tmp
 
     wrong = CliRunner().invoke(cli, args + ["--library", "OTHERLIB"])
     assert wrong.exit_code == 4 and "CPF2407" in wrong.output   # the library given is used as given
+
+
+def test_trust_list_decisions_reach_the_job_log():
+    from ibmi_trust.jobs.clresults import trust_list_records
+    from ibmi_trust.store.base import ChangeReport
+
+    change = ChangeReport(store="*SYSTEM", dry_run=False, trust_list=[
+        {"app_id": "QIBM_QTMS_SMTP_CLIENT", "label": "Relay Root", "state": "not-trusted", "action": "added",
+         "reason": "...", "next_command": ""},
+        {"app_id": "QIBM_QTMS_SMTP_CLIENT", "label": "Other Root", "state": "not-trusted",
+         "action": "needs-consent", "reason": "QIBM_QTMS_SMTP_CLIENT does not trust Other Root",
+         "next_command": "ibmi-trust store trust --store '*SYSTEM' --app-id QIBM_QTMS_SMTP_CLIENT --add 'Other Root'"}])
+    added, decided = trust_list_records(change)
+    assert (added.msgid, added.type) == (m.TRUST_LIST_ADDED, "*INFO")
+    assert added.text() == "Added Relay Root to the CA trust list of application QIBM_QTMS_SMTP_CLIENT."
+    assert (decided.msgid, decided.type) == (m.TRUST_LIST_DECISION, "*DIAG")
+    assert decided.data[3].strip().endswith("--add 'Other Root'")

@@ -106,6 +106,13 @@ IBM_COMMANDS: Dict[str, Tuple[str, ...]] = {
     "DLTCMD": ("CMD",),
     "CRTPNLGRP": ("PNLGRP", "SRCFILE", "SRCMBR", "INCFILE", "TEXT", "OPTION", "AUT", "REPLACE", "CHRID"),
     "DLTPNLGRP": ("PNLGRP",),
+    # user profiles (docs: the nightly job's profile needs a password)
+    "CHGUSRPRF": ("USRPRF", "PASSWORD", "PWDEXP", "STATUS", "USRCLS", "ASTLVL", "CURLIB", "INLPGM", "INLMNU",
+                  "LMTCPB", "TEXT", "SPCAUT", "SPCENV", "DSPSGNINF", "PWDEXPITV", "PWDCHGBLK", "LCLPWDMGT",
+                  "LMTDEVSSN", "KBDBUF", "MAXSTG", "PTYLMT", "JOBD", "GRPPRF", "OWNER", "GRPAUT", "GRPAUTTYP",
+                  "SUPGRPPRF", "ACGCDE", "DOCPWD", "MSGQ", "DLVRY", "SEV", "PRTDEV", "OUTQ", "ATNPGM", "SRTSEQ",
+                  "LANGID", "CNTRYID", "CCSID", "CHRIDCTL", "SETJOBATR", "LOCALE", "USROPT", "UID", "GID",
+                  "HOMEDIR", "EIMASSOC", "USREXPDATE", "USREXPITV", "AUT"),
     # scheduling (docs)
     "ADDJOBSCDE": ("JOB", "CMD", "FRQ", "SCDDATE", "SCDDAY", "SCDTIME", "RELDAYMON", "SAVE", "OMITDATE",
                    "RCYACN", "JOBD", "JOBQ", "USER", "MSGQ", "TEXT"),
