@@ -452,3 +452,15 @@ def test_backups_by_default_go_to_the_documented_place(sim, monkeypatch, tmp_pat
     store = system_store(sim, monkeypatch, tmp_path, backup_dir=None)
     root = kdb_backup.backup_area(store.kdb_path, store.options).root
     assert str(root).startswith("/QOpenSys/var/ibmi-trust/kdb-backups/DEFAULT.KDB-")
+
+
+def test_an_existing_backup_dir_keeps_its_mode(sim, monkeypatch, tmp_path, chain):
+    import stat
+
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    os.chmod(str(shared), 0o755)
+    store = system_store(sim, monkeypatch, tmp_path, backup_dir=str(shared))
+    report = store.add([chain["root"]])
+    assert stat.S_IMODE(os.stat(str(shared)).st_mode) == 0o755         # the operator's directory
+    assert stat.S_IMODE(os.stat(os.path.dirname(report.backup.location)).st_mode) == 0o700

@@ -107,8 +107,8 @@ def backup_area(kdb_path, options, *, create: bool = False) -> BackupArea:
     root = area_for(Path(kdb_path), base)
     if create:
         try:
-            _private_directory(Path(base))
-            _private_directory(root)
+            _private_directory(Path(base), own=False)     # e.g. --backup-dir /home/me: made, never changed
+            _private_directory(root, own=True)            # DEFAULT.KDB-<hash>: ours, always 0700
         except OSError as exc:
             raise StoreError("cannot create the backup directory %s: %s" % (root, exc.strerror or exc),
                              hint="choose a directory outside /QIBM/UserData/ICSS with --backup-dir "
@@ -122,8 +122,9 @@ def backup_note(backup) -> str:
             % (backup.id, backup.location))
 
 
-def _private_directory(path: Path) -> None:
-    """mkdir -p with every directory this call creates, and `path` itself, at 0700."""
+def _private_directory(path: Path, *, own: bool) -> None:
+    """mkdir -p with every directory this call creates at 0700; an existing `path`
+    is set to 0700 only when it is ibmi-trust's own (`own`)."""
     missing = []
     probe = path
     while not probe.exists():
@@ -131,7 +132,9 @@ def _private_directory(path: Path) -> None:
         probe = probe.parent
     for directory in reversed(missing):
         directory.mkdir(mode=0o700)
-    os.chmod(str(path), 0o700)
+        os.chmod(str(directory), 0o700)      # mkdir's mode is filtered by the umask
+    if own:
+        os.chmod(str(path), 0o700)
 
 
 def lock_path(kdb_path, options) -> Path:
