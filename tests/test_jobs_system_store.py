@@ -102,3 +102,33 @@ def test_gskit_partial_chain_setting_decides_whether_a_stored_intermediate_suffi
     store = system_store(sim, monkeypatch, tmp_path)
     result = run_check(sc.target(), sc.check_options(sourcing=False), store=store)
     assert result.status == expected
+
+
+# -- a CA in *SYSTEM whose enabled state is known disabled, or unknown ----------------------
+def _with_root_and_intermediate(sc, sim):
+    sim.add_certificate(sc.root_a.cert, "Scenario Root A")
+    sim.add_certificate(sc.inter_a.cert, "Scenario Issuing CA A")
+
+
+def test_check_with_a_disabled_root_is_not_trusted(setting):
+    """IBM: only ENABLED CAs in *SYSTEM are trusted. With a status column configured the
+    backend reports the root disabled (enabled=False) and the chain is not trusted."""
+    sc, sim, monkeypatch, tmp_path = setting
+    _with_root_and_intermediate(sc, sim)
+    sim.ca_status_column = "CERTIFICATE_STATUS"
+    monkeypatch.setenv("IBMI_TRUST_CA_STATUS_COLUMN", "CERTIFICATE_STATUS")
+    monkeypatch.setenv("IBMI_TRUST_GSKIT_PARTIAL_CHAIN", "0")
+    store = system_store(sim, monkeypatch, tmp_path)
+    assert run_check(sc.target(), sc.check_options(sourcing=False), store=store).status == "OK"
+    sim.disable_ca("Scenario Root A")
+    assert run_check(sc.target(), sc.check_options(sourcing=False), store=store).status != "OK"
+
+
+@pytest.mark.xfail(strict=True, reason="needs the GSKit profile change in analyse/ (lead): an anchor whose "
+                                       "enabled state is unknown must not make a chain 'trusted'")
+def test_check_never_says_trusted_on_an_unknown_enabled_state(setting):
+    sc, sim, monkeypatch, tmp_path = setting
+    _with_root_and_intermediate(sc, sim)           # no status column: enabled state unknown
+    store = system_store(sim, monkeypatch, tmp_path)
+    assert [e.enabled for e in store.list()] == [None, None, None]
+    assert run_check(sc.target(), sc.check_options(sourcing=False), store=store).status != "OK"
