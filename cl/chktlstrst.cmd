@@ -1,6 +1,6 @@
 /* CHKTLSTRST: Check TLS Trust.                                       */
 /* Checks whether this system trusts the certificate chains a mail    */
-/* (or other TLS) server sends, and with ACTION(*FIX) imports the     */
+/* (or HTTPS) server sends, and with ACTION(*FIX) imports the         */
 /* missing CA certificates. Processing program: ITRCHKC.              */
 /* F1 help: panel group ITRHELP. Runs: ibmi-trust check / fix.        */
              CMD        PROMPT('Check TLS Trust')
@@ -11,7 +11,7 @@
                           PROMPT('Port')
              PARM       KWD(PROTOCOL) TYPE(*CHAR) LEN(11) RSTD(*YES) +
                           DFT(*PORT) VALUES(*PORT *SMTP *SUBMISSION +
-                          *SMTPS *IMAP *IMAPS *POP3 *POP3S) +
+                          *SMTPS *IMAP *IMAPS *POP3 *POP3S *HTTPS) +
                           PROMPT('Protocol')
              PARM       KWD(ACTION) TYPE(*CHAR) LEN(6) RSTD(*YES) +
                           DFT(*CHECK) VALUES(*CHECK *PLAN *FIX) +

@@ -26,6 +26,16 @@ def pki():
     return out
 
 
+@pytest.fixture(autouse=True)
+def install_record_in_tmp(tmp_path, monkeypatch):
+    """install-objects writes its record beside the interpreter; tests keep it in
+    their own directory, and no test inherits a library from the environment."""
+    path = tmp_path / "install-record" / "install.json"
+    monkeypatch.setenv("IBMI_TRUST_INSTALL_RECORD", str(path))
+    monkeypatch.delenv("IBMI_TRUST_LIBRARY", raising=False)
+    return path
+
+
 @pytest.fixture
 def no_network_env(monkeypatch):
     """Make sure nothing reaches for a proxy or the internet."""

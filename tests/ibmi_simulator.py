@@ -7,14 +7,37 @@
   in sql/*.sql (as ibmi_trust.ibmi.sql_text sends it) and returns rows in the
   documented shape. Unknown SQL raises SimulatorDrift (an AssertionError), so
   a statement that drifts from the shipped files fails the test loudly.
+  Db2 for i cannot type a bare parameter marker in a SELECT (a named
+  argument of a table function, a comparison): such a statement fails with
+  SQL0418, so the shipped statements CAST every marker.
+- `CALL QSYS2.QCMDEXC(?)` runs a CL command (recorded in `cl_log`; fails per a
+  small rule table). A failing command ends the CALL with SQL0443 whose text
+  does NOT carry the CPF id; the id is in the job log (JOBLOG_INFO), which
+  is the unpleasant shape the package must handle.
 - `call QXMLSERV.iPLUGR512K(?,?,?)` (what itoolkit sends over pyodbc, which
   has no callproc; ref 19.2) parses the XMLSERVICE input and emulates:
-  <cmd> (recorded in `cl_log`; fails per a small rule table), the OPM
-  programs QYKMIMPK / QYKMEXPK and the ILE export QycdAddCACertTrust; it
-  replies with XML in the success and error shapes itoolkit parses (ref
-  19.3; IBM/python-itoolkit tests/test_pgm.py, test_pgm_error.py,
-  test_cmd_error.py). A request that does not match an API's documented
-  parameter list raises SimulatorDrift.
+  <cmd> (same rules), the OPM programs QYKMIMPK / QYKMEXPK, the ILE exports
+  QycdAddCACertTrust and QsoRtvTLSA, and ibmi-trust's own ITRCATRST (the
+  CL wrapper around QycdCheckCACertTrust, whose list-of-pointers parameter
+  XMLSERVICE cannot build); it replies with XML in the success and error
+  shapes itoolkit parses (ref 19.3; IBM/python-itoolkit tests/test_pgm.py,
+  test_pgm_error.py, test_cmd_error.py). A request that does not match an
+  API's documented parameter list raises SimulatorDrift. Without XMLSERVICE
+  (`xmlservice_installed = False`) the CALL fails with SQL0204.
+
+What IBM documents and the simulator therefore models (each is a knob):
+- a CA trust list that is defined but empty trusts every ENABLED CA in
+  *SYSTEM (DCM "Defining a CA trust list for an application"); a disabled
+  CA is trusted by nobody (`disable_ca`); QycdCheckCACertTrust answers per
+  label (indicator codes UNCONFIRMED: CHECK_INDICATORS);
+- the database server job's library list does not hold the install
+  library: `SNDPGMMSG ... MSGF(*LIBL/ITRMSGF)` fails with CPF2407;
+- *LOCAL signs on as the current user, which fails with CWBSY0003 /
+  SQLSTATE 28000 for a PASSWORD(*NONE) profile (`add_profile`, `connect`);
+- QYKMEXPK may write legacy RC2-40 encryption (`export_encryption`);
+- a job CCSID of 65535 (`job_ccsid`): CRTPF/CRTSRCPF without CCSID() get
+  65535 and CPYFRMSTMF copies into them unconverted (`unconverted`);
+- QSYS2.SERVICES_INFO rows (`services`, `remove_service`).
 
 The simulated certificate stores are real files in the temp dir (so backup
 and restore by file copy are real). Their content format is the simulator's
@@ -35,8 +58,11 @@ Minimal API (also used by the install-objects tests):
 More knobs: fail_sql(name, msgid, sqlcode), fail_program(name, msgid),
 before_program(name, callback), missing_programs, add_application(...),
 add_certificate(cert, label, path=), create_store(path, password),
-certificate_info_columns, nopwd_stores, apis_accept_nopwd, system_values,
-now; logs: sql_log, xml_log, program_log, trust_lists.
+disable_ca(label), ca_status_column, certificate_info_columns, nopwd_stores,
+apis_accept_nopwd, system_values, tls_attributes, installed_library,
+job_ccsid, export_encryption, xmlservice_installed, add_profile(...),
+current_user, services / remove_service(name), now; logs: sql_log,
+xml_log, program_log, trust_lists, joblog, unconverted.
 `system_store(sim, monkeypatch, tmp_path, ...)` builds a real SystemStore on it.
 """
 import base64
@@ -76,6 +102,24 @@ IMPORT_FILE_MISSING = "CPFB010"
 BAD_IMPORT_PASSWORD = "CPFB011"
 
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
+
+# QycdCheckCACertTrust return indicator (https://ibm.com/support/knowledgecenter/ssw_ibm_i_74/apis/qycdchct.htm).
+# The page names the cases ("trusted", "not trusted", the application manages its own
+# list, it does not support client authentication); the one-character codes below are
+# UNCONFIRMED and kept apart from the package's table on purpose.
+CHECK_INDICATORS = {"trusted": "1", "not_trusted": "0", "own_list": "2", "no_client_auth": "3"}
+# Message ids (UNCONFIRMED, like DCM-tools' list): CPF2407 message file not found
+# (IBM CL reference, SNDPGMMSG errors); CPF9810 library not found.
+MSGF_NOT_FOUND = "CPF2407"
+LIBRARY_NOT_FOUND = "CPF9810"
+
+# QsoRtvTLSA TLSA0100 receiver as the simulator writes it: the SAME assumed layout the
+# package parses (ibmi_trust/ibmi/tls_attributes.py), written out independently here.
+# IBM's page names the lists (supported / eligible default / default protocols, cipher
+# suites, signature algorithms; "Unused array elements will contain hexadecimal
+# zeros"); the offsets and value codes are UNCONFIRMED.
+TLSA_COUNTS = (("protocols", 10), ("cipher_suites", 64), ("signature_algorithms", 32))
+TLSA_KINDS = ("supported", "eligible_default", "default")
 PREINSTALLED_LABEL = "Simulated Preinstalled Root CA"
 _PREINSTALLED: List[Cert] = []
 
@@ -121,6 +165,19 @@ def db_error(cls, sqlstate: str, message_id: str, sqlcode: int, text: str):
                % (sqlstate, message_id, text, sqlcode))
 
 
+def _require_typed_markers(sql: str) -> None:
+    """Db2 for i types a parameter marker from its context; a marker that is a named
+    argument of a table function (or a bare comparison operand) has none: SQL0418
+    (https://www.ibm.com/docs/en/i/7.5?topic=codes-listing-sql-messages). CALL
+    parameters are typed by the procedure's parameters."""
+    if sql.lstrip().upper().startswith("CALL"):
+        return
+    bare = re.sub(r"CAST\(\s*\?\s+AS\s", "", sql, flags=re.IGNORECASE).count("?")
+    if bare:
+        raise db_error(ProgrammingError, "42000", "SQL0418", -418,
+                       "A statement contains a use of a parameter marker that is not valid.")
+
+
 # -- the simulated certificate stores ----------------------------------------
 class SimStore:
     """One .KDB file (plus its .RDB) in the simulator's own format."""
@@ -147,6 +204,19 @@ class SimStore:
     def entries(self) -> List[Tuple[str, Cert, bool]]:
         data = self._read() or {"entries": []}
         return [(e["label"], Cert(base64.b64decode(e["der"])), e.get("has_key", False)) for e in data["entries"]]
+
+    def enabled(self, label: str) -> Optional[bool]:
+        """A CA's status in DCM (enabled unless disabled); None when not in the store."""
+        data = self._read() or {"entries": []}
+        found = [e for e in data["entries"] if e["label"] == label]
+        return found[0].get("enabled", True) if found else None
+
+    def set_enabled(self, label: str, enabled: bool) -> None:
+        data = self._read()
+        for entry in data["entries"]:
+            if entry["label"] == label:
+                entry["enabled"] = enabled
+        self._write(data)
 
     def add(self, label: str, cert: Cert, has_key: bool = False) -> None:
         data = self._read()
@@ -246,25 +316,80 @@ class Simulator:
                               "QSSLCSLCTL": "*OPSYS"}
         self.missing_programs = set()
         self.now = None  # datetime for "CURRENT TIMESTAMP"; None = real clock
+        # DCM: a disabled CA stays in the store; CERTIFICATE_INFO shows the status only
+        # through this column, if set (no status column is documented: UNCONFIRMED).
+        self.ca_status_column: Optional[str] = None
+        self.installed_library: Optional[str] = None    # where install-objects put ITRCATRST, ITRMSGF
+        self.job_ccsid = 37                             # the database server job's CCSID
+        self.file_ccsids: Dict[str, int] = {}           # LIB/FILE -> CCSID of files created by CL
+        self.unconverted: List[str] = []                # members CPYFRMSTMF filled without conversion
+        self.export_encryption = "3des"                 # or "rc2-40": what QYKMEXPK writes
+        self.xmlservice_installed = True                # library QXMLSERV (5770-DG1)
+        self.current_user = "SIMUSER"
+        self.profiles: Dict[str, dict] = {"SIMUSER": {"password_none": False, "status": "*ENABLED"}}
+        self.joblog: List[dict] = []                    # the database server job's messages
+        self.services = {name: {"SQL_OBJECT_TYPE": kind, "EARLIEST_POSSIBLE_RELEASE": "V7R3M0",
+                                "INITIAL_DB2_GROUP_LEVEL": level, "LATEST_DB2_GROUP_LEVEL": level}
+                         for name, kind, level in (("CERTIFICATE_INFO", "TABLE FUNCTION", 18),
+                                                   ("CERTIFICATE_USAGE_INFO", "VIEW", 24),
+                                                   ("SYSTEM_VALUE_INFO", "VIEW", None),
+                                                   ("QCMDEXC", "PROCEDURE", None),
+                                                   ("JOBLOG_INFO", "TABLE FUNCTION", None),
+                                                   ("USER_INFO", "VIEW", None))}
+        # what QsoRtvTLSA reports: IANA codes (protocol version, cipher suite, signature scheme)
+        self.tls_attributes = {
+            "supported_protocols": [0x0304, 0x0303, 0x0302, 0x0301],
+            "eligible_default_protocols": [0x0304, 0x0303, 0x0302, 0x0301],
+            "default_protocols": [0x0304, 0x0303],
+            "supported_cipher_suites": [0x1301, 0x1302, 0x1303, 0xC02F, 0xC030, 0xC02B, 0xC02C, 0x009C],
+            "eligible_default_cipher_suites": [0x1301, 0x1302, 0x1303, 0xC02F, 0xC030, 0xC02B, 0xC02C],
+            "default_cipher_suites": [0x1301, 0x1302, 0xC02F, 0xC030],
+            "supported_signature_algorithms": [0x0804, 0x0805, 0x0401, 0x0501, 0x0403, 0x0503],
+            "eligible_default_signature_algorithms": [0x0804, 0x0805, 0x0401, 0x0403],
+            "default_signature_algorithms": [0x0804, 0x0401, 0x0403],
+        }
         self._cl_rules: List[Tuple[str, Callable[[str], Optional[str]]]] = []
         self._sql_failures: Dict[str, Exception] = {}
         self._program_failures: Dict[str, List[str]] = {}
         self._before_program: Dict[str, List[Callable[[], None]]] = {}
-        self._sql_handlers = {
-            statement("certificate_info"): self._certificate_info,
-            statement("expiring_cas"): self._expiring_cas,
-            statement("certificate_usage_info"): self._certificate_usage_info,
-            statement("tls_system_values"): self._tls_system_values,
+        handlers = {
+            "certificate_info": (self._certificate_info, "CERTIFICATE_INFO"),
+            "expiring_cas": (self._expiring_cas, "CERTIFICATE_INFO"),
+            "certificate_usage_info": (self._certificate_usage_info, "CERTIFICATE_USAGE_INFO"),
+            "tls_system_values": (self._tls_system_values, "SYSTEM_VALUE_INFO"),
+            "qcmdexc": (self._qcmdexc, "QCMDEXC"),
+            "cl_escape_message": (self._cl_escape_message, "JOBLOG_INFO"),
+            "services_info": (self._services_info, None),
+            "user_profile": (self._user_profile, "USER_INFO"),
         }
-        self._sql_names = {text: name for name, text in (
-            ("certificate_info.sql", statement("certificate_info")),
-            ("expiring_cas.sql", statement("expiring_cas")),
-            ("certificate_usage_info.sql", statement("certificate_usage_info")),
-            ("tls_system_values.sql", statement("tls_system_values")))}
+        self._sql_handlers = {statement(name): handler for name, (handler, _service) in handlers.items()}
+        self._sql_services = {statement(name): service for name, (_h, service) in handlers.items()}
+        self._sql_names = {statement(name): name + ".sql" for name in handlers}
 
     # -- public set-up -------------------------------------------------------
     def connection(self) -> SimConnection:
         return SimConnection(self)
+
+    def connect(self, connect_string: str = "DSN=*LOCAL;CCSID=1208") -> SimConnection:
+        """pyodbc.connect as the IBM i Access driver answers it: DSN=*LOCAL signs on as
+        *CURRENT, which needs a profile with a password (IBM/ibmi-oss-issues#77)."""
+        profile = self.profiles.get(self.current_user, {})
+        if "*LOCAL" in connect_string.upper() and profile.get("password_none"):
+            raise InterfaceError("28000", "[28000] [IBM][System i Access ODBC Driver]Communication link failure. "
+                                 "comm rc=8003 - CWBSY0003 - Password for user %s on system LOCALHOST is not "
+                                 "correct, Password length = 0, Prompt Mode = Never (8003) (SQLDriverConnect)"
+                                 % self.current_user)
+        return SimConnection(self)
+
+    def add_profile(self, name: str, *, password_none: bool, status: str = "*ENABLED") -> None:
+        self.profiles[name.upper()] = {"password_none": password_none, "status": status}
+
+    def remove_service(self, name: str) -> None:
+        """The service is not on this system (its PTF group level is too low)."""
+        self.services.pop(name.upper(), None)
+
+    def disable_ca(self, label: str, path=None) -> None:
+        self.store(path).set_enabled(label, False)
 
     def store(self, path=None) -> SimStore:
         return SimStore(Path(path) if path is not None else self.system_kdb)
@@ -280,11 +405,30 @@ class Simulator:
         return [(label, cert) for label, cert, _key in self.store(path).entries()]
 
     def add_application(self, app_id: str, *, managed: bool, app_type: str = "CLIENT",
-                        description: str = "", store: str = "*SYSTEM") -> None:
+                        description: str = "", store: str = "*SYSTEM", trust_list=(),
+                        client_auth: bool = True) -> None:
+        """A DCM application definition. `managed`: MANAGED_CA_TRUSTS (DCM keeps a CA
+        trust list for it); `trust_list`: the CAs on that list (empty = every enabled CA)."""
         self.applications.append({"APPLICATION_ID": app_id, "APPLICATION_TYPE": app_type,
                                   "DESCRIPTION": description, "CERTIFICATE_STORE": store,
-                                  "MANAGED_CA_TRUSTS": "YES" if managed else "NO"})
-        self.trust_lists.setdefault(app_id, [])
+                                  "MANAGED_CA_TRUSTS": "YES" if managed else "NO", "client_auth": client_auth})
+        self.trust_lists.setdefault(app_id, list(trust_list))
+
+    def ca_trusted_by(self, app_id: str, label: str) -> Optional[str]:
+        """What QycdCheckCACertTrust says for one label: an indicator key of CHECK_INDICATORS,
+        or None when the application or the label is unknown."""
+        app = next((a for a in self.applications if a["APPLICATION_ID"] == app_id), None)
+        enabled = self.store().enabled(label)
+        if app is None or enabled is None:
+            return None
+        if app["MANAGED_CA_TRUSTS"] != "YES":
+            return "own_list"
+        if not app["client_auth"]:
+            return "no_client_auth"
+        if not enabled:
+            return "not_trusted"
+        listed = self.trust_lists.get(app_id, [])
+        return "trusted" if not listed or label in listed else "not_trusted"
 
     def fail_cl(self, prefix: str, msgid: str) -> None:
         self.on_cl(prefix, lambda command: msgid)
@@ -313,6 +457,8 @@ class Simulator:
     def execute(self, sql: str, params: tuple):
         self.sql_log.append((sql, params))
         if sql == "call %s(?,?,?)" % "QXMLSERV.iPLUGR512K":
+            if not self.xmlservice_installed:
+                raise db_error(ProgrammingError, "42S02", "SQL0204", -204, "IPLUGR512K in QXMLSERV type *N not found.")
             if len(params) != 3:
                 raise SimulatorDrift("XMLSERVICE takes (ipc, ctl, xmlin), got %d parameters" % len(params))
             reply = self._xmlservice(params[2])
@@ -321,6 +467,10 @@ class Simulator:
         handler = self._sql_handlers.get(sql)
         if handler is None:
             raise SimulatorDrift("SQL not in sql/*.sql (or not simulated): %r" % sql[:300])
+        _require_typed_markers(sql)
+        service = self._sql_services.get(sql)
+        if service and service not in self.services:
+            raise db_error(ProgrammingError, "42S02", "SQL0204", -204, "%s in QSYS2 type *N not found." % service)
         failure = self._sql_failures.pop(sql, None)
         if failure is not None:
             raise failure
@@ -360,7 +510,12 @@ class Simulator:
             raise SimulatorDrift("CERTIFICATE_INFO statement takes (password, store), got %r" % (len(params),))
         store = self._open_for_sql(params[0], params[1])
         rows = [] if store is None else [self._info_row(label, cert) for label, cert, _k in store.entries()]
-        return list(self.certificate_info_columns), [[row.get(c, "x") for c in self.certificate_info_columns] for row in rows]
+        columns = list(self.certificate_info_columns)
+        if self.ca_status_column:       # a hypothetical status column (none is documented)
+            columns.append(self.ca_status_column)
+            for row in rows:
+                row[self.ca_status_column] = "ENABLED" if store.enabled(row["CERTIFICATE_LABEL"]) else "DISABLED"
+        return columns, [[row.get(c, "x") for c in columns] for row in rows]
 
     def _info_row(self, label: str, cert: Cert) -> dict:
         algo, bits = cert.key_description()
@@ -401,6 +556,89 @@ class Simulator:
         cols = ["SYSTEM_VALUE_NAME", "CURRENT_CHARACTER_VALUE"]
         return cols, [[name, value] for name, value in sorted(self.system_values.items())]
 
+    # https://ibm.com/support/knowledgecenter/ssw_ibm_i_75/rzajq/rzajqprocqcmdexc.htm
+    def _qcmdexc(self, params: tuple):
+        if len(params) != 1 or not isinstance(params[0], str):
+            raise SimulatorDrift("QCMDEXC takes one CL command string, got %r" % (params,))
+        msgid = self._run_cl(params[0].strip())
+        if msgid:
+            # The escape message goes to the job log; the SQL error names only SQL0443
+            # (the unpleasant case: the package must look in the job log).
+            self.joblog.append({"MESSAGE_ID": msgid, "MESSAGE_TYPE": "ESCAPE",
+                                "MESSAGE_TEXT": "simulated %s for %s" % (msgid, params[0].split()[0])})
+            raise db_error(Error, "HY000", "SQL0443", -443, "Trigger program or external routine detected an error.")
+        return None, []
+
+    # https://www.ibm.com/docs/en/ssw_ibm_i_74/rzajq/rzajqudfjobloginfo.htm
+    def _cl_escape_message(self, params: tuple):
+        if params:
+            raise SimulatorDrift("cl_escape_message.sql takes no parameters")
+        escapes = [m for m in self.joblog if m["MESSAGE_TYPE"] == "ESCAPE" and not m["MESSAGE_ID"].startswith("SQL")]
+        cols = ["MESSAGE_ID", "MESSAGE_TEXT"]
+        return cols, [[escapes[-1][c] for c in cols]] if escapes else []
+
+    # https://www.ibm.com/docs/en/i/7.5.0?topic=services-info-table
+    def _services_info(self, params: tuple):
+        if len(params) != 1:
+            raise SimulatorDrift("services_info.sql takes the service name")
+        cols = ["SERVICE_NAME", "SQL_OBJECT_TYPE", "EARLIEST_POSSIBLE_RELEASE", "INITIAL_DB2_GROUP_LEVEL",
+                "LATEST_DB2_GROUP_LEVEL"]
+        row = self.services.get(params[0])
+        return cols, [[params[0]] + [row[c] for c in cols[1:]]] if row else []
+
+    # https://ibm.com/support/knowledgecenter/ssw_ibm_i_74/rzajq/rzajqviewuserinfo.htm
+    def _user_profile(self, params: tuple):
+        if len(params) != 1:
+            raise SimulatorDrift("user_profile.sql takes the profile name")
+        cols = ["AUTHORIZATION_NAME", "NO_PASSWORD_INDICATOR", "STATUS"]
+        profile = self.profiles.get(params[0])
+        if profile is None:
+            return cols, []
+        return cols, [[params[0], "YES" if profile["password_none"] else "NO", profile["status"]]]
+
+    def _run_cl(self, command: str) -> Optional[str]:
+        """The CL rules, then what the simulator itself knows; a message id on failure."""
+        self.cl_log.append(command)
+        matched = False
+        for prefix, handler in self._cl_rules:
+            if command.upper().startswith(prefix):
+                matched = True
+                msgid = handler(command)
+                if msgid:
+                    return msgid
+        return self._builtin_cl(command, matched)
+
+    def _builtin_cl(self, command: str, matched: bool) -> Optional[str]:
+        verb = command.split()[0].upper()
+        if verb == "CHKOBJ" and not matched:
+            obj = re.search(r"OBJ\(([^)]*)\)", command).group(1).upper()
+            if obj == "QSYS/QXMLSERV" and not self.xmlservice_installed:
+                return "CPF9801"
+            lib, _, name = obj.partition("/")
+            if name in ("ITRMSGF", "ITRCATRST") and lib != self.installed_library:
+                return "CPF9810"
+        if verb == "SNDPGMMSG":
+            # The database server job's library list (QUSRLIBL + the job description's) does
+            # not hold the ibmi-trust library: an unqualified message file is not found.
+            msgf = re.search(r"MSGF\(([^)]*)\)", command)
+            name = (msgf.group(1) if msgf else "").upper()
+            lib, _, _file = name.rpartition("/")
+            if name.endswith("ITRMSGF") and lib in ("", "*LIBL", "*CURLIB"):
+                return MSGF_NOT_FOUND
+            if name.endswith("ITRMSGF") and self.installed_library and lib != self.installed_library:
+                return MSGF_NOT_FOUND
+        if verb in ("CRTSRCPF", "CRTPF"):
+            file_name = re.search(r"FILE\(([^)]*)\)", command).group(1).upper()
+            ccsid = re.search(r"CCSID\((\d+)\)", command)
+            self.file_ccsids[file_name] = int(ccsid.group(1)) if ccsid else self.job_ccsid
+        if verb == "CPYFRMSTMF":
+            member = re.search(r"TOMBR\('?(/QSYS\.LIB/([^/]+)\.LIB/([^/.]+)\.FILE/[^')]+)", command, re.I)
+            if member:
+                file_name = "%s/%s" % (member.group(2).upper(), member.group(3).upper())
+                if self.file_ccsids.get(file_name, self.job_ccsid) == 65535:
+                    self.unconverted.append(member.group(1))    # 65535: copied without conversion
+        return None
+
     # -- XMLSERVICE ------------------------------------------------------------------
     def _xmlservice(self, xml_in: str) -> str:
         self.xml_log.append(xml_in)
@@ -423,13 +661,7 @@ class Simulator:
     def _cmd(self, action: ET.Element) -> ET.Element:
         # IBM/xmlservice docs/functions.rst "call CMD": exec='system' returns the CPF id in <error>.
         command = (action.text or "").strip()
-        self.cl_log.append(command)
-        msgid = None
-        for prefix, handler in self._cl_rules:
-            if command.upper().startswith(prefix):
-                msgid = handler(command)
-                if msgid:
-                    break
+        msgid = self._run_cl(command)
         reply = ET.Element("cmd", dict(action.attrib))
         if not msgid:
             _sub(reply, "success", "+++ success %s" % command)
@@ -458,8 +690,13 @@ class Simulator:
             return _missing_program_reply(action, name)
         handlers = {("QSYS", "QYKMIMPK", None): self._qykmimpk,
                     ("QSYS", "QYKMEXPK", None): self._qykmexpk,
-                    ("QICSS", "QYCDCUSG", "QycdAddCACertTrust"): self._qycdaddcacerttrust}
+                    ("QICSS", "QYCDCUSG", "QycdAddCACertTrust"): self._qycdaddcacerttrust,
+                    ("QSYS", "QSOTLSA", "QsoRtvTLSA"): self._qsortvtlsa}
+        if self.installed_library:
+            handlers[(self.installed_library, "ITRCATRST", None)] = self._itrcatrst
         handler = handlers.get((lib, name, func))
+        if handler is None and name == "ITRCATRST":
+            return _missing_program_reply(action, name)     # not installed in that library
         if handler is None:
             raise SimulatorDrift("program call not simulated: lib=%r name=%r func=%r" % (lib, name, func))
         errc = params[-1] if params else None
@@ -468,13 +705,45 @@ class Simulator:
         for callback in self._before_program.pop(key.upper(), []):
             callback()
         pending = self._program_failures.get(key.upper())
-        msgid = pending.pop(0) if pending else handler(params[:-1])
+        answer = pending.pop(0) if pending else handler(params[:-1])
+        msgid, outputs = answer if isinstance(answer, tuple) else (answer, {})
         bytes_provided = errc[0]
         if msgid and bytes_provided == 0:
             # ref 4.3 / 19.3: with bytes provided = 0 the API signals an escape
             # message, which XMLSERVICE reports as a failed program call.
             return _escape_reply(action, name, msgid)
-        return _pgm_reply(action, msgid)
+        return _pgm_reply(action, msgid, outputs)
+
+    # QsoRtvTLSA: https://www.ibm.com/docs/en/ssw_ibm_i_74/apis/qsortvtlsa.htm (service program
+    # QSOTLSA; 7.2-7.4 by PTF: https://ibm.com/support/pages/node/6172701)
+    def _qsortvtlsa(self, params: list):
+        if len(params) != 3:
+            raise SimulatorDrift("QsoRtvTLSA takes 4 parameters (3 + error code), got %d" % (len(params) + 1))
+        fmt, receiver, length = params
+        if not (isinstance(fmt, str) and isinstance(receiver, bytes) and isinstance(length, int)):
+            raise SimulatorDrift("QsoRtvTLSA parameters: format Char(8), receiver, length Binary(4)")
+        if fmt != "TLSA0100":
+            return "CPF3C21"     # format name not valid (UNCONFIRMED id)
+        data = _tlsa0100(self.tls_attributes)
+        if length < len(data) or len(receiver) < length:
+            return "CPF3C24"     # receiver too small (UNCONFIRMED id)
+        return None, {"tlsa_receiver": data.ljust(len(receiver), b"\0").hex().upper(), "tlsa_length": str(len(data))}
+
+    # ITRCATRST (cl/itrcatrst.clle): ibmi-trust's wrapper that builds the list of label
+    # pointers for QycdCheckCACertTrust (https://ibm.com/support/knowledgecenter/ssw_ibm_i_74/apis/qycdchct.htm)
+    # and passes the return indicator and error code back.
+    def _itrcatrst(self, params: list):
+        if len(params) != 5:
+            raise SimulatorDrift("ITRCATRST takes 6 parameters (5 + error code), got %d" % (len(params) + 1))
+        app_id, app_len, label, label_len, _indicator = params
+        if not (isinstance(app_id, str) and app_len == len(app_id) and 1 <= app_len <= 100):
+            raise SimulatorDrift("ITRCATRST: application id/length mismatch")
+        if not (isinstance(label, str) and label_len == len(label) and 1 <= label_len <= 1024):
+            raise SimulatorDrift("ITRCATRST: label/length mismatch")
+        answer = self.ca_trusted_by(app_id, label)
+        if answer is None:
+            return GENERAL_ERROR     # UNCONFIRMED id for "application or label not found"
+        return None, {"indicator": CHECK_INDICATORS[answer]}
 
     # QYKMIMPK: https://www.ibm.com/support/knowledgecenter/ssw_ibm_i_74/apis/qykmimpk.htm (ref 4)
     def _qykmimpk(self, params: list) -> Optional[str]:
@@ -518,7 +787,7 @@ class Simulator:
         if not store.entries():
             return GENERAL_ERROR   # UNCONFIRMED: what QYKMEXPK does with an empty store
         _write_pkcs12_with_openssl(target, [(label, cert) for label, cert, _k in store.entries()],
-                                   params[10].decode("utf-8"))
+                                   params[10].decode("utf-8"), self.export_encryption)
         return None
 
     def _keystore_call(self, api: str, params: list):
@@ -577,6 +846,20 @@ class Simulator:
         return None
 
 
+def _tlsa0100(values: dict) -> bytes:
+    """The TLSA0100 receiver in the assumed layout: bytes returned, bytes available,
+    then nine fixed arrays of Binary(4) codes, unused elements zero (TLSA_COUNTS)."""
+    import struct
+
+    body = b""
+    for what, count in TLSA_COUNTS:
+        for kind in TLSA_KINDS:
+            codes = list(values.get("%s_%s" % (kind, what), []))[:count]
+            body += struct.pack(">%dI" % count, *(codes + [0] * (count - len(codes))))
+    total = 8 + len(body)
+    return struct.pack(">II", total, total) + body
+
+
 # -- XML helpers ------------------------------------------------------------------
 def _sub(parent: ET.Element, tag: str, text: str) -> ET.Element:
     element = ET.SubElement(parent, tag)
@@ -621,9 +904,12 @@ def _decode(element: ET.Element):
     return bytes.fromhex(text)
 
 
-def _pgm_reply(action: ET.Element, msgid: Optional[str]) -> ET.Element:
+def _pgm_reply(action: ET.Element, msgid: Optional[str], outputs: Optional[dict] = None) -> ET.Element:
     # Success shape: IBM/python-itoolkit tests/test_pgm.py (parameters echoed, <success>).
     reply = ET.fromstring(ET.tostring(action))
+    for data in reply.iter("data"):
+        if data.get("var") in (outputs or {}):
+            data.text = outputs[data.get("var")]
     errc = reply.findall("parm")[-1].find("ds")
     fields = errc.findall("data")
     fields[1].text = "15" if msgid else "0"
@@ -681,12 +967,15 @@ def _read_pkcs12_with_openssl(path: str, password: str) -> Optional[List[Tuple[O
     return items
 
 
-def _write_pkcs12_with_openssl(path: str, items: List[Tuple[str, Cert]], password: str) -> None:
+def _write_pkcs12_with_openssl(path: str, items: List[Tuple[str, Cert]], password: str,
+                               encryption: str = "3des") -> None:
     pem_path = path + ".pem-in"
     with open(pem_path, "w", encoding="ascii") as handle:
         handle.write("".join(cert.pem() for _label, cert in items))
     args = [OPENSSL, "pkcs12", "-export", "-nokeys", "-in", pem_path, "-out", path,
-            "-passout", "env:SIM_P12_PW", "-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1"]
+            "-passout", "env:SIM_P12_PW", "-macalg", "sha1"]
+    # "rc2-40": what older DCM exports may use; OpenSSL 3 writes it only with -legacy
+    args += ["-legacy", "-certpbe", "PBE-SHA1-RC2-40"] if encryption == "rc2-40" else ["-certpbe", "PBE-SHA1-3DES"]
     for label, _cert in items:
         args += ["-caname", label]
     try:
@@ -735,7 +1024,8 @@ def as_ibmi(sim: Simulator, monkeypatch) -> None:
     import ibmi_trust.ibmi.session as session_module
     import ibmi_trust.ibmi.system_store as system_store_module
 
-    fake_pyodbc = types.SimpleNamespace(connect=lambda *args, **kwargs: sim.connection(), Error=Error)
+    fake_pyodbc = types.SimpleNamespace(connect=lambda connect_string="", *args, **kwargs: sim.connect(connect_string),
+                                        Error=Error)
     monkeypatch.setitem(sys.modules, "pyodbc", fake_pyodbc)
     monkeypatch.setattr(session_module, "is_ibmi", lambda: True)
     monkeypatch.setattr(system_store_module, "is_ibmi", lambda: True)

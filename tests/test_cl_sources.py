@@ -93,6 +93,10 @@ MUTATIONS = [
      "'&' must be written &amp."),
     ("itrhelp.pnlgrp", ":P.Specifies the TCP port of the server.", ".Specifies the TCP port of the server.",
      "UIM control word"),
+    ("itrhelp.pnlgrp", "capath&colon.directory", "capath:directory", "a colon in text starts a UIM tag"),
+    ("itrruni.clle", "CCSID(&DFTCCSID) TEXT('ibmi-trust results')", "TEXT('ibmi-trust results')",
+     "CRTPF without CCSID()"),
+    ("itrchkc.clle", "VALUE('https')", "VALUE('http')", "PROTOCOL *HTTPS: https is never passed"),
     ("itrmsgf.msgf", "MSGID(ITR0002)", "MSGID(ITR0001)", "message ID ITR0001 defined twice"),
     ("itrmsgf.msgf", "MSG('&1 is trusted by &2.')", "MSG('&1 is trusted by &3.')", "ITR0001 uses &3 but FMT has 2"),
     ("itrmsgf.msgf", "SEV(00) FMT((*CHAR 6))", "SEV(00) FMT((*DEC 6))", "is not (*CHAR n)"),
@@ -171,3 +175,18 @@ def test_cl_examples_in_docs_use_known_commands_and_keywords():
     for name, block in blocks:
         for stmt in clsource.parse(block, name):
             assert not clcheck.statement_problems(name, stmt, known), (name, stmt.render())
+
+
+def test_help_ranges_match_the_command_ranges():
+    """The F1 help of a numeric parameter gives the range the command accepts
+    (PORT: RANGE(0 65535) with 0 meaning *PROTOCOL; the help once said 1-65535)."""
+    sources = clcheck.Sources()
+    help_text = sources.text("itrhelp.pnlgrp")
+    for cmd_file in ("chktlstrst.cmd",):
+        command = cmd_file[:-4].upper()
+        for stmt in sources.statements(cmd_file):
+            if stmt.command != "PARM" or not stmt.value("RANGE"):
+                continue
+            low, high = clsource.split_values(clsource.strip_parens(stmt.value("RANGE")))
+            section = help_text.split(":HELP NAME='%s/%s'" % (command, stmt.text("KWD")))[1].split(":EHELP.")[0]
+            assert ":PT.%s-%s" % (low, high) in section, (stmt.text("KWD"), low, high)

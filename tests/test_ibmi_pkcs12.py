@@ -109,3 +109,53 @@ def test_password_reaches_openssl_on_stdin_not_argv(monkeypatch, cas, tmp_path):
     args, stdin = seen[0]
     assert not any("s3cret-pw" in a for a in args) and stdin.startswith(b"s3cret-pw")
     assert os.listdir(str(tmp_path)) == []      # the work directory is gone
+
+
+LEGACY_EXPORT_SCRIPT = r"""
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from ibmi_simulator import Simulator, system_store
+
+class MonkeyPatch:                      # the helper's monkeypatch, without pytest
+    def setenv(self, name, value):
+        import os
+        os.environ[name] = value
+
+sim = Simulator(sys.argv[2])
+sim.export_encryption = "rc2-40"        # QYKMEXPK writes 40-bit RC2, as older exports do
+store = system_store(sim, MonkeyPatch(), Path(sys.argv[3]))
+print(json.dumps({"listed": [[e.label, e.cert.sha256] for e in store.list()],
+                  "in_store": [[label, cert.sha256] for label, cert in sim.entries()]}))
+"""
+
+
+def test_a_legacy_rc2_40_export_is_read_through_openssl_pkcs12_legacy(tmp_path):
+    """cryptography on OpenSSL 3 without the legacy provider cannot read RC2-40
+    (CRYPTOGRAPHY_OPENSSL_NO_LEGACY=1 stands for PASE's OpenSSL here): the export is
+    read by `openssl pkcs12 -legacy` instead. Runs in a child process, because
+    cryptography reads that variable once, when it loads OpenSSL."""
+    import json
+    import sys
+
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, CRYPTOGRAPHY_OPENSSL_NO_LEGACY="1",
+               PYTHONPATH=os.pathsep.join([os.path.dirname(tests_dir), tests_dir]))
+    proc = subprocess.run([sys.executable, "-c", LEGACY_EXPORT_SCRIPT, tests_dir, str(tmp_path / "ifs"),
+                           str(tmp_path / "work")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=120, cwd=os.path.dirname(tests_dir))
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    from ibmi_simulator import PREINSTALLED_LABEL
+
+    seen = json.loads(proc.stdout)
+    assert seen["listed"] == seen["in_store"] and seen["listed"][0][0] == PREINSTALLED_LABEL
+
+
+def test_the_simulated_legacy_export_is_really_rc2_40(tmp_path):
+    from ibmi_simulator import _write_pkcs12_with_openssl
+
+    path = str(tmp_path / "export.p12")
+    _write_pkcs12_with_openssl(path, [("Root", CA.root("Legacy Root").cert)], "pw", "rc2-40")
+    proc = subprocess.run([OPENSSL, "pkcs12", "-info", "-nokeys", "-legacy", "-in", path, "-passin", "pass:pw"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    assert b"pbeWithSHA1And40BitRC2-CBC" in proc.stdout, proc.stdout

@@ -1,4 +1,4 @@
-"""IbmiSession against the simulator: SQL, CL over XMLSERVICE, error translation.
+"""IbmiSession against the simulator: SQL, CL through QSYS2.QCMDEXC (or XMLSERVICE), error translation.
 
 The real itoolkit DatabaseTransport runs unchanged on the simulated
 connection, so the XML asserted here is what itoolkit really sends.
@@ -14,7 +14,17 @@ from ibmi_trust.ibmi import failures
 from ibmi_trust.ibmi.session import IbmiSession
 
 
-def test_run_cl_sends_one_cmd_with_exec_system(sim, session):
+def test_run_cl_goes_through_qcmdexc_on_the_odbc_connection_without_xmlservice(sim, session):
+    sim.xmlservice_installed = False          # QXMLSERV ships with 5770-DG1: not always there
+    session.run_cl("CRTLIB LIB(ITRUST) TEXT('ibmi-trust')")
+    assert sim.cl_log == ["CRTLIB LIB(ITRUST) TEXT('ibmi-trust')"]
+    assert sim.sql_log == [("CALL QSYS2.QCMDEXC(?)", ("CRTLIB LIB(ITRUST) TEXT('ibmi-trust')",))]
+    assert sim.xml_log == []
+
+
+def test_xmlservice_cl_runner_sends_one_cmd_with_exec_system(sim, monkeypatch):
+    monkeypatch.setenv("IBMI_TRUST_CL_RUNNER", "xmlservice")
+    session = IbmiSession(connection=sim.connection())
     session.run_cl("CRTLIB LIB(ITRUST) TEXT('ibmi-trust')")
     assert sim.cl_log == ["CRTLIB LIB(ITRUST) TEXT('ibmi-trust')"]
     sql, params = sim.sql_log[-1]
@@ -23,6 +33,28 @@ def test_run_cl_sends_one_cmd_with_exec_system(sim, session):
     cmd = ET.fromstring(params[2]).find("cmd")
     assert cmd.get("exec") == "system" and cmd.get("error") == "fast"
     assert cmd.text == "CRTLIB LIB(ITRUST) TEXT('ibmi-trust')"
+
+
+def test_unknown_cl_runner_is_a_config_error(sim, monkeypatch):
+    monkeypatch.setenv("IBMI_TRUST_CL_RUNNER", "rexx")
+    with pytest.raises(ConfigError):
+        IbmiSession(connection=sim.connection())
+
+
+def test_failed_qcmdexc_takes_the_cpf_id_from_the_job_log(sim, session):
+    sim.fail_cl("CHKOBJ", "CPF9801")
+    with pytest.raises(IbmiApiError) as caught:
+        session.run_cl("CHKOBJ OBJ(ITRUST/ITRUST) OBJTYPE(*CMD)")
+    assert caught.value.message_id == "CPF9801"
+    assert sim.sql_log[-1][0].startswith("SELECT MESSAGE_ID, MESSAGE_TEXT")
+
+
+def test_failed_qcmdexc_with_the_id_in_the_sql_error_needs_no_job_log(sim, session):
+    sim.fail_sql("qcmdexc.sql", "SQL0443", -443, text="CPF9810 Library NOSUCH not found.")
+    with pytest.raises(IbmiApiError) as caught:
+        session.run_cl("CHKOBJ OBJ(QSYS/NOSUCH) OBJTYPE(*LIB)")
+    assert caught.value.message_id == "CPF9810"
+    assert not any(sql.startswith("SELECT MESSAGE_ID") for sql, _p in sim.sql_log)
 
 
 def test_run_cl_failure_names_the_command_and_cpf_id(sim, session):
@@ -80,7 +112,8 @@ def test_sql_error_is_classified_by_message_id_and_sqlcode(sim, session):
     assert "*SECADM" in err.hint
 
 
-def test_transport_never_closes_the_shared_connection(sim):
+def test_transport_never_closes_the_shared_connection(sim, monkeypatch):
+    monkeypatch.setenv("IBMI_TRUST_CL_RUNNER", "xmlservice")
     conn = sim.connection()
     session = IbmiSession(connection=conn)
     session.run_cl("DSPLIBL")
@@ -105,7 +138,8 @@ def test_unknown_transport_is_a_config_error(sim):
         IbmiSession(connection=sim.connection(), transport="http")
 
 
-def test_direct_transport_off_ibmi_is_a_clear_error(sim):
+def test_direct_transport_off_ibmi_is_a_clear_error(sim, monkeypatch):
+    monkeypatch.setenv("IBMI_TRUST_CL_RUNNER", "xmlservice")
     session = IbmiSession(connection=sim.connection(), transport="direct")
     with pytest.raises(IbmiApiError) as caught:
         session.run_cl("DSPLIBL")
@@ -128,7 +162,7 @@ def test_current_user_without_password_gets_the_documented_hint():
     err = failures.from_db_error(exc, "connect (DSN=*LOCAL)")
     assert err.message_id == "CWBSY0003"
     assert str(err).startswith("connect (DSN=*LOCAL) failed: CWBSY0003, SQLSTATE 28000, SQLCODE 8003")
-    assert "DirectTransport" in err.hint
+    assert "PASSWORD(*NONE)" in err.hint and "doctor" in err.hint
 
 
 # Recorded replies: IBM/python-itoolkit tests/test_pgm_error.py and test_cmd_error.py.

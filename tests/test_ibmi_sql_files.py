@@ -12,9 +12,13 @@ NAMES = statement_names()
 PACKAGE_IBMI = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ibmi_trust", "ibmi")
 
 
+SAMPLE_PARAMETERS = {"certificate_info.sql": ("*NOPWD", "*SYSTEM"), "qcmdexc.sql": ("DSPLIBL",),
+                     "services_info.sql": ("CERTIFICATE_USAGE_INFO",), "user_profile.sql": ("SIMUSER",)}
+
+
 def test_the_expected_statements_ship():
-    assert {"certificate_info.sql", "certificate_usage_info.sql", "expiring_cas.sql",
-            "tls_system_values.sql"} <= set(NAMES)
+    assert {"certificate_info.sql", "certificate_usage_info.sql", "expiring_cas.sql", "tls_system_values.sql",
+            "qcmdexc.sql", "cl_escape_message.sql", "services_info.sql", "user_profile.sql"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -40,9 +44,29 @@ def test_parameter_markers_match_the_documented_parameters(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_every_statement_is_known_to_the_simulator(tmp_path, name):
     sim = Simulator(tmp_path)
-    params = ("*NOPWD", "*SYSTEM") if statement(name).count("?") == 2 else ()
-    columns, _rows = sim.execute(statement(name), params)
-    assert columns
+    columns, _rows = sim.execute(statement(name), SAMPLE_PARAMETERS.get(name, ()))
+    assert columns or statement(name).startswith("CALL ")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_marker_of_a_query_is_typed_with_cast(name):
+    # Db2 for i cannot infer the type of a marker that is a named argument of a table
+    # function (SQL0418); procedure parameters type their markers themselves.
+    text = statement(name)
+    if text.startswith("CALL "):
+        return
+    assert text.count("?") == len(re.findall(r"CAST\(\? AS VARCHAR\(\d+\)\)", text)), name
+
+
+def test_the_simulator_refuses_an_untyped_marker_as_db2_does(tmp_path):
+    from ibmi_simulator import Error
+
+    sim = Simulator(tmp_path)
+    untyped = statement("certificate_info.sql").replace("CAST(? AS VARCHAR(1024))", "?")
+    sim.on_sql("certificate_info.sql", lambda params: (["X"], []))   # registered under the typed text
+    sim._sql_handlers[untyped] = sim._sql_handlers[statement("certificate_info.sql")]
+    with pytest.raises(Error, match="SQL0418"):
+        sim.execute(untyped, ("*NOPWD", "*SYSTEM"))
 
 
 def test_no_sql_text_inline_in_the_backend():

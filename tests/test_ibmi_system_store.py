@@ -1,10 +1,12 @@
 """SystemStore on the simulator: list, add (idempotent, confirmed, rolled back),
 application trust lists, backup and restore of the real KDB/RDB files."""
+import json
 import os
 
 import pytest
+from pathlib import Path
 
-from ibmi_simulator import Simulator, system_store, tree_bytes
+from ibmi_simulator import PREINSTALLED_LABEL, Simulator, system_store, tree_bytes
 from ibmi_trust.errors import ConfigError, PasswordError, StoreError, StoreLocked, StoreWriteError
 from ibmi_trust.ibmi import kdb_backup
 from ibmi_trust.testing.pki import CA
@@ -161,19 +163,95 @@ def test_remove_is_refused_and_points_to_dcm(store):
     assert "no API" in str(caught.value) and "Digital Certificate Manager" in caught.value.hint
 
 
-# -- application CA trust lists ---------------------------------------------------
-def test_managed_application_gets_the_new_ca_in_its_trust_list(sim, monkeypatch, tmp_path, chain):
-    sim.add_application("QIBM_QTMS_SMTP_CLIENT", managed=True)
-    store = system_store(sim, monkeypatch, tmp_path, app_id="QIBM_QTMS_SMTP_CLIENT")
+# -- application CA trust lists (IBM: an empty list trusts every ENABLED CA) ------------
+APP = "QIBM_QTMS_SMTP_CLIENT"
+
+
+@pytest.fixture
+def installed(sim, monkeypatch):
+    """install-objects ran: ITRCATRST (the QycdCheckCACertTrust wrapper) is in ITRUST."""
+    sim.installed_library = "ITRUST"
+    monkeypatch.setenv("IBMI_TRUST_LIBRARY", "ITRUST")
+
+
+def test_an_empty_trust_list_is_never_added_to(sim, monkeypatch, tmp_path, chain, installed):
+    # DCM: "If the definition for the application indicates that a CA trust list is
+    # defined and no CAs are included in the CA trust list, all enabled CAs in the
+    # *SYSTEM store are trusted." Adding one CA would cut the application down to it.
+    sim.add_application(APP, managed=True)
+    store = system_store(sim, monkeypatch, tmp_path, app_id=APP, extend_trust_list=True)
     dry = store.add([chain["root"]], dry_run=True)
-    assert "would add Mail Root CA to the CA trust list of QIBM_QTMS_SMTP_CLIENT" in dry.notes
-    assert sim.trust_lists["QIBM_QTMS_SMTP_CLIENT"] == []
+    assert any("asks DCM whether %s trusts Mail Root CA" % APP in note for note in dry.notes)
     report = store.add([chain["root"]])
-    assert sim.trust_lists["QIBM_QTMS_SMTP_CLIENT"] == ["Mail Root CA"]
-    assert "added Mail Root CA to the CA trust list of QIBM_QTMS_SMTP_CLIENT" in report.notes
-    key, params = sim.program_log[-1]
-    assert key == "QycdAddCACertTrust"
-    assert params[:5] == ["QIBM_QTMS_SMTP_CLIENT", 21, "1", "Mail Root CA", 12]   # ref 8.1
+    assert sim.trust_lists[APP] == []                                     # still empty: every enabled CA
+    assert "QycdAddCACertTrust" not in [key for key, _p in sim.program_log]
+    assert [(d["label"], d["state"], d["action"]) for d in report.trust_list] == [
+        ("Mail Root CA", "trusted", "none")]
+    assert any("trusts Mail Root CA already" in note for note in report.notes)
+    key, params = [(k, p) for k, p in sim.program_log if k == "ITRCATRST"][-1]
+    assert params[:4] == [APP, len(APP), "Mail Root CA", 12]
+
+
+def test_a_restricting_list_gets_the_ca_only_with_consent(sim, monkeypatch, tmp_path, chain, installed):
+    sim.add_application(APP, managed=True, trust_list=[PREINSTALLED_LABEL])    # trusts only that CA
+    store = system_store(sim, monkeypatch, tmp_path, app_id=APP)
+    report = store.add([chain["root"]])
+    assert sim.trust_lists[APP] == [PREINSTALLED_LABEL]                       # no consent: unchanged
+    decision = report.trust_list[0]
+    assert (decision["state"], decision["action"]) == ("not-trusted", "needs-consent")
+    assert "makes %s trust Mail Root CA as well" % APP in decision["reason"]
+    assert decision["next_command"] == "ibmi-trust store trust --store '*SYSTEM' --app-id %s --add 'Mail Root CA'" % APP
+    consented = system_store(sim, monkeypatch, tmp_path, app_id=APP)
+    trusted = consented.trust(["mail root ca"], add=True)                      # the command above
+    assert sim.trust_lists[APP] == [PREINSTALLED_LABEL, "Mail Root CA"]
+    assert trusted.trust_list[0]["action"] == "added" and "added to %s's CA trust list" % APP in trusted.notes[0]
+    key, params = [(k, p) for k, p in sim.program_log if k == "QycdAddCACertTrust"][-1]
+    assert params[:5] == [APP, 21, "1", "Mail Root CA", 12]                   # ref 8.1
+    again = consented.trust(["Mail Root CA"], add=True)
+    assert again.trust_list[0]["action"] == "none"                             # now trusted: nothing more
+
+
+def test_consent_on_import_adds_to_a_restricting_list_in_the_same_run(sim, monkeypatch, tmp_path, chain, installed):
+    sim.add_application(APP, managed=True, trust_list=[PREINSTALLED_LABEL])
+    store = system_store(sim, monkeypatch, tmp_path, app_id=APP, extend_trust_list=True)
+    report = store.add([chain["root"], chain["inter"]])
+    assert sim.trust_lists[APP] == [PREINSTALLED_LABEL, "Mail Root CA", "Mail Issuing CA"]
+    assert [d["action"] for d in report.trust_list] == ["added", "added"]
+    assert all("Confirm first in DCM" in d["reason"] for d in report.trust_list)   # enabled state unknown
+
+
+def test_a_disabled_ca_is_to_be_enabled_not_added(sim, monkeypatch, tmp_path, installed):
+    sim.ca_status_column = "CERTIFICATE_STATUS"
+    monkeypatch.setenv("IBMI_TRUST_CA_STATUS_COLUMN", "CERTIFICATE_STATUS")
+    sim.add_application(APP, managed=True)          # empty list: every ENABLED CA
+    sim.disable_ca(PREINSTALLED_LABEL)
+    store = system_store(sim, monkeypatch, tmp_path, app_id=APP)
+    report = store.trust([PREINSTALLED_LABEL], add=True)
+    decision = report.trust_list[0]
+    assert (decision["state"], decision["action"]) == ("not-trusted", "enable-in-dcm")
+    assert "Set CA status" in decision["reason"] and sim.trust_lists[APP] == []
+
+
+def test_without_the_checker_the_state_is_unknown_and_nothing_is_added(sim, monkeypatch, tmp_path, chain):
+    sim.add_application(APP, managed=True, trust_list=[PREINSTALLED_LABEL])
+    store = system_store(sim, monkeypatch, tmp_path, app_id=APP, extend_trust_list=True)
+    report = store.add([chain["root"]])                     # no install record: ITRCATRST unknown
+    assert sim.trust_lists[APP] == [PREINSTALLED_LABEL]
+    decision = report.trust_list[0]
+    assert (decision["state"], decision["action"], decision["next_command"]) == ("unknown", "unknown", "ibmi-trust doctor")
+    assert "install-objects" in decision["reason"]
+    monkeypatch.setenv("IBMI_TRUST_LIBRARY", "NOTHERE")     # recorded, but not installed there
+    later = system_store(sim, monkeypatch, tmp_path, app_id=APP, extend_trust_list=True).trust(["Mail Root CA"], add=True)
+    assert later.trust_list[0]["action"] == "unknown" and "NOTHERE/ITRCATRST" in later.trust_list[0]["reason"]
+    assert sim.trust_lists[APP] == [PREINSTALLED_LABEL]
+
+
+def test_unknown_indicator_codes_are_unknown_never_trusted(sim, monkeypatch, tmp_path, chain, installed):
+    monkeypatch.setenv("IBMI_TRUST_CA_CHECK_INDICATORS", "Y=trusted,N=not-trusted,O=own-list,C=no-client-auth")
+    sim.add_application(APP, managed=True, trust_list=[PREINSTALLED_LABEL])
+    store = system_store(sim, monkeypatch, tmp_path, app_id=APP, extend_trust_list=True)
+    report = store.trust([PREINSTALLED_LABEL], add=True)
+    assert report.trust_list[0]["state"] == "unknown" and "return indicator '1'" in report.trust_list[0]["reason"]
 
 
 def test_unmanaged_application_needs_nothing_more(sim, monkeypatch, tmp_path, chain):
@@ -191,9 +269,9 @@ def test_unknown_application_is_refused_before_any_change(sim, monkeypatch, tmp_
     assert imports(sim) == []
 
 
-def test_trust_list_failure_rolls_the_import_back(sim, monkeypatch, tmp_path, chain):
-    sim.add_application("QIBM_QTMS_SMTP_CLIENT", managed=True)
-    store = system_store(sim, monkeypatch, tmp_path, app_id="QIBM_QTMS_SMTP_CLIENT")
+def test_trust_list_failure_rolls_the_import_back(sim, monkeypatch, tmp_path, chain, installed):
+    sim.add_application("QIBM_QTMS_SMTP_CLIENT", managed=True, trust_list=[PREINSTALLED_LABEL])
+    store = system_store(sim, monkeypatch, tmp_path, app_id="QIBM_QTMS_SMTP_CLIENT", extend_trust_list=True)
     snapshot = tree_bytes(store_dir(sim))
     sim.fail_program("QycdAddCACertTrust", "CPFB004")
     with pytest.raises(StoreWriteError) as caught:
@@ -286,13 +364,103 @@ def test_a_write_killed_midway_is_reported_then_rolled_back_by_the_next_write(si
     assert report.backup is not None and tree_bytes(report.backup.location) == before
 
 
-def test_present_ca_and_a_managed_application_get_a_clear_note(sim, monkeypatch, tmp_path, chain):
-    sim.add_application("QIBM_QTMS_SMTP_CLIENT", managed=True)
+def test_a_present_ca_is_checked_for_the_application_too(sim, monkeypatch, tmp_path, chain, installed):
+    sim.add_application("QIBM_QTMS_SMTP_CLIENT", managed=True, trust_list=["Some Other CA"])
     sim.add_application("QIBM_QTMM_POP_SERVER", managed=False)
     store = system_store(sim, monkeypatch, tmp_path, app_id="QIBM_QTMS_SMTP_CLIENT")
     assert [a.app_id for a in store.applications_with_own_ca_list()] == ["QIBM_QTMS_SMTP_CLIENT"]
     report = store.add([sim.entries()[0][1]])
     assert not report.changed
-    assert any(note.startswith("Simulated Preinstalled Root CA already in *SYSTEM; QIBM_QTMS_SMTP_CLIENT keeps")
-               for note in report.notes)
+    assert [(d["label"], d["action"]) for d in report.trust_list] == [(PREINSTALLED_LABEL, "needs-consent")]
     assert "QycdAddCACertTrust" not in [key for key, _p in sim.program_log]
+
+
+# -- enabled state of a CA (IBM: all ENABLED CAs in *SYSTEM are trusted by default) ------------
+def test_enabled_state_is_unknown_when_certificate_info_has_no_status_column(store, sim):
+    sim.disable_ca(PREINSTALLED_LABEL)         # disabled in DCM, but nothing documented shows it
+    entries = store.list()
+    assert [(e.enabled, e.trusted) for e in entries] == [(None, None)]      # never "trusted" on unknown
+    assert store.records_enabled_state and "unknown" in store.notes[0] and "Set CA status" in store.notes[0]
+
+
+def test_a_disabled_ca_is_reported_disabled_and_untrusted_with_a_status_column(store, sim, monkeypatch):
+    sim.ca_status_column = "CERTIFICATE_STATUS"
+    monkeypatch.setenv("IBMI_TRUST_CA_STATUS_COLUMN", "certificate_status")
+    sim.disable_ca(PREINSTALLED_LABEL)
+    assert [(e.label, e.enabled, e.trusted) for e in store.list()] == [(PREINSTALLED_LABEL, False, False)]
+    assert store.notes == []
+    sim.store().set_enabled(PREINSTALLED_LABEL, True)
+    assert [(e.enabled, e.trusted) for e in store.list()] == [(True, True)]
+
+
+def test_store_list_says_unknown_and_disabled(sim, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from ibmi_simulator import PASSWORD_ENV, as_ibmi
+    from ibmi_trust.cli import cli
+
+    as_ibmi(sim, monkeypatch)
+    monkeypatch.setenv(PASSWORD_ENV, sim.store_password)
+    args = ["store", "list", "--store", "*SYSTEM", "--password-env", PASSWORD_ENV]
+    unknown = CliRunner().invoke(cli, args)
+    assert unknown.exit_code == 0, unknown.output
+    assert "    enabled  unknown" in unknown.output and "note: enabled state of the CAs: unknown" in unknown.output
+    sim.ca_status_column = "CERTIFICATE_STATUS"
+    monkeypatch.setenv("IBMI_TRUST_CA_STATUS_COLUMN", "CERTIFICATE_STATUS")
+    sim.disable_ca(PREINSTALLED_LABEL)
+    disabled = CliRunner().invoke(cli, args + ["--json"])
+    entry = json.loads(disabled.output)["entries"][0]
+    assert (entry["enabled"], entry["trusted"]) == (False, False)
+
+
+# -- a path that is not a store ---------------------------------------------------------------
+def test_an_ifs_file_that_is_not_a_store_is_named_before_any_export(sim, monkeypatch, tmp_path):
+    not_a_store = tmp_path / "notes.KDB"
+    not_a_store.write_text("just a file\n")
+    store = system_store(sim, monkeypatch, tmp_path, str(not_a_store))
+    with pytest.raises(StoreError) as info:
+        store.list()
+    assert str(info.value) == "%s is not a certificate store (CERTIFICATE_INFO lists no certificate in it)" % not_a_store
+    assert sim.program_log == []                       # QYKMEXPK was never called
+    missing = system_store(sim, monkeypatch, tmp_path, str(tmp_path / "nosuch.KDB"))
+    with pytest.raises(StoreError, match="does not exist"):
+        missing.list()
+    assert sim.program_log == []
+
+
+# -- backups of DEFAULT.KDB: outside IBM's tree, owner-only, named in every report -----------
+def test_backups_default_to_a_private_directory_outside_the_icss_tree(sim, monkeypatch, tmp_path, chain):
+    import stat
+
+    base = tmp_path / "var" / "ibmi-trust" / "kdb-backups"
+    monkeypatch.setenv("IBMI_TRUST_KDB_BACKUP_DIR", str(base))
+    store = system_store(sim, monkeypatch, tmp_path, backup_dir=None)
+    report = store.add([chain["root"]])
+    location = report.backup.location
+    assert location.startswith(str(base) + os.sep)
+    assert not any("ICSS" in str(p) for p in Path(location).parents if str(p).startswith(str(sim.root)))
+    assert not any(name.endswith(".ibmi-trust-backups") for name in os.listdir(str(store_dir(sim))))
+    for directory in (base.parent, base, Path(location).parent, Path(location)):
+        assert stat.S_IMODE(os.stat(str(directory)).st_mode) == 0o700, directory
+    assert any(location in note and "owner-only" in note for note in report.notes)
+    restored = store.restore(report.backup.id)
+    assert any(restored.backup.location in note for note in restored.notes)
+
+
+def test_backups_by_default_go_to_the_documented_place(sim, monkeypatch, tmp_path):
+    monkeypatch.delenv("IBMI_TRUST_KDB_BACKUP_DIR", raising=False)
+    store = system_store(sim, monkeypatch, tmp_path, backup_dir=None)
+    root = kdb_backup.backup_area(store.kdb_path, store.options).root
+    assert str(root).startswith("/QOpenSys/var/ibmi-trust/kdb-backups/DEFAULT.KDB-")
+
+
+def test_an_existing_backup_dir_keeps_its_mode(sim, monkeypatch, tmp_path, chain):
+    import stat
+
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    os.chmod(str(shared), 0o755)
+    store = system_store(sim, monkeypatch, tmp_path, backup_dir=str(shared))
+    report = store.add([chain["root"]])
+    assert stat.S_IMODE(os.stat(str(shared)).st_mode) == 0o755         # the operator's directory
+    assert stat.S_IMODE(os.stat(os.path.dirname(report.backup.location)).st_mode) == 0o700

@@ -80,7 +80,7 @@ def ibmi(tmp_path):
 
 EXPECTED = {("QSYS/ITRUST", "*LIB"), ("ITRUST/QITRSRC", "*FILE"), ("ITRUST/ITRPYTHON", "*DTAARA"),
             ("ITRUST/ITRMSGF", "*MSGF"), ("ITRUST/ITRHELP", "*PNLGRP"), ("ITRUST/ITRCHKC", "*PGM"),
-            ("ITRUST/ITRDSPC", "*PGM"), ("ITRUST/ITRVFYC", "*PGM"), ("ITRUST/ITRSSLERR", "*PGM"),
+            ("ITRUST/ITRDSPC", "*PGM"), ("ITRUST/ITRVFYC", "*PGM"), ("ITRUST/ITRSSLERR", "*PGM"), ("ITRUST/ITRCATRST", "*PGM"),
             ("ITRUST/CHKTLSTRST", "*CMD"), ("ITRUST/DSPSSLRC", "*CMD"), ("ITRUST/VFYTLSTRST", "*CMD")}
 
 
@@ -144,7 +144,7 @@ def test_replace_recreates_objects(ibmi):
     start = len(sim.cl_log)
     report = Installer(session, "ITRUST").install(PYTHON, replace=True)
     verbs = _verbs(sim.cl_log[start:])
-    assert verbs.count("DLTPGM") == 4 and verbs.count("DLTCMD") == 3 and "DLTMSGF" in verbs
+    assert verbs.count("DLTPGM") == 5 and verbs.count("DLTCMD") == 3 and "DLTMSGF" in verbs
     assert "CRTLIB" not in verbs and "CRTSRCPF" not in verbs      # library and source file are kept
     assert len(report.created) == len(EXPECTED) - 3 and catalog.objects == EXPECTED
 
@@ -175,6 +175,53 @@ def test_uninstall_removes_exactly_what_install_created(ibmi):
     Installer(session, "ITRUST").install(PYTHON)
     full = Installer(session, "ITRUST").uninstall(delete_library=True)
     assert "ITRUST *LIB" in full.deleted and catalog.objects == set()
+
+
+def test_a_job_of_ccsid_65535_still_gets_converted_sources(ibmi):
+    # IBM i globalization, "Database management": CRTSRCPF/CRTPF without CCSID() take the
+    # job's; with 65535 CPYFRMSTMF copies the ASCII sources unconverted.
+    sim, catalog, session = ibmi
+    sim.job_ccsid = 65535
+    Installer(session, "ITRUST").install(PYTHON)
+    assert sim.unconverted == []
+    assert sim.file_ccsids == {"ITRUST/QITRSRC": 37, "QTEMP/ITRRESULT": 37}
+
+
+def test_install_records_the_library_for_entry_points_outside_cl(ibmi, install_record_in_tmp):
+    import json
+
+    from ibmi_trust.ibmi import install_record
+
+    sim, catalog, session = ibmi
+    report = Installer(session, "itrust").install(PYTHON)
+    assert report.record == str(install_record_in_tmp)
+    data = json.loads(install_record_in_tmp.read_text())
+    assert data["schema_version"] == 1 and data["library"] == "ITRUST" and data["python"] == PYTHON
+    assert messages.message_file() == "ITRUST/ITRMSGF"          # no IBMI_TRUST_LIBRARY needed
+    assert install_record.library("OTHER") == "OTHER"           # --library wins
+    Installer(session, "ITRUST").uninstall()
+    assert not install_record_in_tmp.exists()
+
+
+def test_record_beside_the_interpreter_the_cl_commands_run(monkeypatch, tmp_path):
+    from ibmi_trust.ibmi import install_record
+
+    monkeypatch.delenv("IBMI_TRUST_INSTALL_RECORD")
+    venv_python = str(tmp_path / "venv" / "bin" / "python3.9")
+    assert install_record.record_path(venv_python) == str(tmp_path / "venv" / "etc" / "ibmi-trust" / "install.json")
+    assert install_record.record_path() == os.path.join(sys.prefix, "etc", "ibmi-trust", "install.json")
+
+
+def test_job_user_without_a_password_is_named_with_the_fix(ibmi):
+    sim, catalog, session = ibmi
+    sim.add_profile("ITRUSTJOB", password_none=True)
+    report = Installer(session, "ITRUST").install(PYTHON, job_user="itrustjob")
+    assert len(report.warnings) == 1
+    warning = report.warnings[0]
+    assert "ITRUSTJOB has PASSWORD(*NONE)" in warning and "CWBSY0003" in warning
+    assert "?CHGUSRPRF USRPRF(ITRUSTJOB)" in warning and "ibmi-trust doctor" in warning
+    ok = Installer(session, "ITRUST").install(PYTHON, job_user="SIMUSER")
+    assert ok.warnings == []
 
 
 def test_library_names_are_checked(ibmi):

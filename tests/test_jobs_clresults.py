@@ -63,7 +63,7 @@ def test_expected_failure_still_writes_an_escape_record(tmp_path):
         assert result.exit_code == 3 and _types(m.read_results(out)) == [(m.FAILED, "*ESCAPE")]
 
 
-def test_verify_notifies_the_operator_through_sndpgmmsg(tmp_path, sni_scenario):
+def test_verify_notifies_the_operator_through_sndpgmmsg(tmp_path, sni_scenario, monkeypatch):
     """Real verify run (a CRITICAL target), then notification through the
     simulator: SNDPGMMSG ... TOMSGQ(QSYSOPR) with the message data."""
     from ibmi_simulator import Simulator
@@ -77,10 +77,13 @@ def test_verify_notifies_the_operator_through_sndpgmmsg(tmp_path, sni_scenario):
     result = run_verify([cfg], lambda _cfg: sc.check_options(sourcing=False))
     assert result.status == "CRITICAL"
     sim = Simulator(tmp_path)
+    sim.installed_library = "ITRUST"
+    monkeypatch.setenv("IBMI_TRUST_LIBRARY", "ITRUST")       # as the CL runner sets it
     sent = notify.notify_operator(result, "QSYSOPR", session=IbmiSession(connection=sim.connection()))
     assert sent == 1
     commands = [c for c in sim.cl_log if c.startswith("SNDPGMMSG")]
     assert len(commands) == 1 and "MSGID(ITR0204)" in commands[0] and "TOMSGQ(QSYSOPR)" in commands[0]
+    assert "MSGF(ITRUST/ITRMSGF)" in commands[0]
     assert sc.target_text in commands[0]
     sim.fail_cl("SNDPGMMSG", "CPF2403")       # message queue not found
     from ibmi_trust.errors import IbmiApiError
@@ -114,3 +117,53 @@ def test_expiring_certificate_is_a_warning_with_its_date(tmp_path):
     # Nagios: WARNING, days as an integer with the "warn when below" range N:
     assert nagios.exit_code == 1 and nagios.output.startswith("IBMI-TRUST WARNING - ")
     assert "'days_to_expiry'=10;30:;0:" in nagios.output or "'days_to_expiry'=9;30:;0:" in nagios.output
+
+
+def test_verify_notify_from_ssh_or_cron_finds_the_message_file(sni_scenario, tmp_path, monkeypatch):
+    """ibmi-trust verify --notify QSYSOPR run outside the CL commands (SSH, cron, the
+    Ansible playbook): no IBMI_TRUST_LIBRARY, and the database server job's library list
+    lacks the install library (the simulator answers *LIBL/ITRMSGF with CPF2407). The
+    library comes from the record install-objects wrote, or from --library."""
+    from ibmi_simulator import Simulator, as_ibmi
+
+    from ibmi_trust.ibmi import install_record
+
+    sc = sni_scenario
+    sim = Simulator(tmp_path / "ibmi")
+    sim.installed_library = "ITRUST"
+    as_ibmi(sim, monkeypatch)
+    cfg = tmp_path / "targets.ini"
+    cfg.write_text("[%s]\nprotocol = smtp\nstore = bundle:%s\nresolve = %s\n"
+                   % (sc.target_text, sc.store_path, sc.resolve_args()[1]))
+    args = ["verify", "--config", str(cfg), "--roots", sc.roots_path, "--rate", "500", "--timeout", "3",
+            "--notify", "QSYSOPR"]
+
+    unknown = CliRunner().invoke(cli, args)                   # nothing recorded, no --library
+    assert unknown.exit_code == 3 and "install-objects --library" in unknown.output
+    assert sim.cl_log == []                                   # refused before probing anything
+
+    install_record.write("ITRUST", "/QOpenSys/venv/bin/python3")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output               # CRITICAL target, operator told
+    sent = [c for c in sim.cl_log if c.startswith("SNDPGMMSG")]
+    assert len(sent) == 1 and "MSGF(ITRUST/ITRMSGF)" in sent[0] and "TOMSGQ(QSYSOPR)" in sent[0]
+
+    wrong = CliRunner().invoke(cli, args + ["--library", "OTHERLIB"])
+    assert wrong.exit_code == 4 and "CPF2407" in wrong.output   # the library given is used as given
+
+
+def test_trust_list_decisions_reach_the_job_log():
+    from ibmi_trust.jobs.clresults import trust_list_records
+    from ibmi_trust.store.base import ChangeReport
+
+    change = ChangeReport(store="*SYSTEM", dry_run=False, trust_list=[
+        {"app_id": "QIBM_QTMS_SMTP_CLIENT", "label": "Relay Root", "state": "not-trusted", "action": "added",
+         "reason": "...", "next_command": ""},
+        {"app_id": "QIBM_QTMS_SMTP_CLIENT", "label": "Other Root", "state": "not-trusted",
+         "action": "needs-consent", "reason": "QIBM_QTMS_SMTP_CLIENT does not trust Other Root",
+         "next_command": "ibmi-trust store trust --store '*SYSTEM' --app-id QIBM_QTMS_SMTP_CLIENT --add 'Other Root'"}])
+    added, decided = trust_list_records(change)
+    assert (added.msgid, added.type) == (m.TRUST_LIST_ADDED, "*INFO")
+    assert added.text() == "Added Relay Root to the CA trust list of application QIBM_QTMS_SMTP_CLIENT."
+    assert (decided.msgid, decided.type) == (m.TRUST_LIST_DECISION, "*DIAG")
+    assert decided.data[3].strip().endswith("--add 'Other Root'")

@@ -163,11 +163,25 @@ def test_notify_operator_sends_sndpgmmsg(session, monkeypatch):
     assert (second.text("MSGF"), second.text("TOMSGQ")) == ("MYLIB/ITRMSGF", "OPS/TLSQ")
 
 
+def test_the_message_file_is_never_left_to_the_library_list(session, install_record_in_tmp):
+    # The database server job's library list lacks the ibmi-trust library: *LIBL ends in
+    # CPF2407 there (the simulator models it), so no library means a clear error first.
+    sim, ibmi = session
+    rec = messages.record(messages.TARGET_WARNING, "t", "d")
+    with pytest.raises(ConfigError) as info:
+        messages.sndpgmmsg_to_queue(rec)
+    assert "install-objects --library" in info.value.hint and str(install_record_in_tmp) in info.value.message
+    for bad in ("*LIBL", "*CURLIB", "BAD LIB", "QGPL"):
+        with pytest.raises(ConfigError):
+            messages.message_file(bad)
+    assert sim.cl_log == []
+
+
 def test_notify_operator_failures(session, monkeypatch):
     sim, ibmi = session
-    monkeypatch.delenv("IBMI_TRUST_LIBRARY", raising=False)
+    monkeypatch.setenv("IBMI_TRUST_LIBRARY", "ITRUST")
     rec = messages.record(messages.TARGET_WARNING, "t", "d")
-    assert "MSGF(*LIBL/ITRMSGF)" in messages.sndpgmmsg_to_queue(rec)
+    assert "MSGF(ITRUST/ITRMSGF)" in messages.sndpgmmsg_to_queue(rec)
     assert "TOMSGQ(QSYSOPR)" in messages.sndpgmmsg_to_queue(rec, "*sysopr")
     for bad in ("QSYSOPR) TOUSR(X", "A/B/C", "", "TOOLONGNAME1"):
         with pytest.raises(ConfigError):

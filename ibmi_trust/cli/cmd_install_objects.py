@@ -34,6 +34,10 @@ def print_report(report, as_json: bool) -> None:
             click.echo("%-16s %s" % (title, item))
     if not (report.created or report.updated or report.deleted):
         click.echo("nothing to do in %s" % report.library)
+    if report.record:
+        click.echo("%-16s %s" % ("install record", report.record))
+    for warning in report.warnings:
+        click.echo("warning: %s" % warning, err=True)
 
 
 @click.command()
@@ -41,18 +45,22 @@ def print_report(report, as_json: bool) -> None:
 @click.option("--python", "python", default=None, metavar="PATH",
               help="Interpreter the CL commands run (default: this one, %s)." % sys.executable)
 @click.option("--replace", is_flag=True, help="Delete and re-create objects that exist (after an upgrade).")
+@click.option("--job-user", metavar="PROFILE",
+              help="User profile the nightly job runs under: checked for PASSWORD(*NONE), which *LOCAL refuses.")
 @click.option("--verbose", "-v", is_flag=True, help="Print each CL command as it runs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
-def command(ctx, library, python, replace, verbose, as_json):
+def command(ctx, library, python, replace, job_user, verbose, as_json):
     """Create CHKTLSTRST, DSPSSLRC, VFYTLSTRST, their programs, the message
     file ITRMSGF and the F1 help in LIBRARY (IBM i only; docs/ibmi-install.md).
 
-    Objects that exist are left alone, so running it twice is safe.
+    Objects that exist are left alone, so running it twice is safe. The
+    library is recorded beside the interpreter (etc/ibmi-trust/install.json)
+    so that ibmi-trust run from SSH, cron or Ansible finds its message file.
     """
     from ibmi_trust.ibmi.objects import Installer
 
     progress = (lambda line: click.echo("  " + line, err=True)) if verbose else (lambda line: None)
     installer = Installer(ibmi_session(ctx), library, progress=progress)
-    print_report(installer.install(python or sys.executable, replace=replace), as_json)
+    print_report(installer.install(python or sys.executable, replace=replace, job_user=job_user or ""), as_json)
     ctx.exit(0)

@@ -22,4 +22,10 @@ def command(ctx, keep):
     if keep:
         click.echo("kept: %s" % result.workdir)
     click.echo("selftest %s in %.1f s" % ("passed" if result.ok else "FAILED", time.monotonic() - started))
+    from ibmi_trust.platform import is_ibmi
+
+    if is_ibmi():
+        # The selftest uses no IBM i interface; doctor checks those (the ODBC sign-on of a
+        # PASSWORD(*NONE) profile, XMLSERVICE, the install record, the SQL services).
+        click.echo("next: ibmi-trust doctor   (checks *SYSTEM access: ODBC profile, XMLSERVICE, install)")
     ctx.exit(0 if result.ok else 1)

@@ -20,7 +20,7 @@ def _store_options(func):
         click.option("--password-file", type=click.Path(dir_okay=False), metavar="PATH",
                      help="IBM i stores: file (readable only by its owner) holding the password."),
         click.option("--app-id", metavar="ID",
-                     help="IBM i: also add new CAs to this application's CA trust list."),
+                     help="IBM i: check that this application trusts the CAs (DCM CA trust list)."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
     ]
     for option in reversed(options):
@@ -74,15 +74,18 @@ def list_command(ctx, store, as_json):
     """Show the certificates in the store."""
     entries = store.list()
     problems = store.problems
+    notes = getattr(store, "notes", [])
     if as_json:
         from ibmi_trust.cli.output import emit_json
 
         emit_json({"store": store.spec, "entries": [e.summary() for e in entries],
-                   "problems": [vars(p) for p in problems]})
+                   "problems": [vars(p) for p in problems], "notes": notes})
         return
     for entry in entries:
-        click.echo(_entry_text(entry))
+        click.echo(_entry_text(entry, getattr(store, "records_enabled_state", False)))
     click.echo("%d certificate(s) in %s" % (len(entries), store.spec))
+    for note in notes:
+        click.echo("note: %s" % note)
     for problem in problems:
         click.echo("problem: %s: %s" % (problem.where, problem.reason), err=True)
 
@@ -92,8 +95,11 @@ def list_command(ctx, store, as_json):
 @click.option("--trust-root", "trust_roots", multiple=True, metavar="SHA256",
               help="Approve this root (self-issued) certificate by its SHA-256; repeatable.")
 @click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
+@click.option("--add-to-trust-list", is_flag=True,
+              help="IBM i, with --app-id: consent to add a CA to the application's CA trust list when that "
+                   "list restricts trust and lacks it (never done to an empty list).")
 @_with_store
-def add_command(ctx, store, as_json, files, trust_roots, dry_run):
+def add_command(ctx, store, as_json, files, trust_roots, dry_run, add_to_trust_list):
     """Add the CA certificates in FILES (PEM, DER or PKCS#7).
 
     A root certificate is added only with --trust-root naming its SHA-256.
@@ -104,6 +110,9 @@ def add_command(ctx, store, as_json, files, trust_roots, dry_run):
 
     certs = list(dict.fromkeys(c for path in files for c in load_certificate_file(path)))
     check_addable(certs, trust_roots)
+    if add_to_trust_list:
+        _require_app_id(store, "--add-to-trust-list")
+        store.options.extend_trust_list = True
     for unused in unused_approvals(certs, trust_roots):
         click.echo("warning: --trust-root %s matches none of the certificates given" % unused, err=True)
     _show_report(store.add(certs, dry_run=dry_run), as_json)
@@ -121,11 +130,11 @@ def remove_command(ctx, store, as_json, selectors, dry_run):
 @command.command(name="apps")
 @_with_store
 def apps_command(ctx, store, as_json):
-    """IBM i: applications whose definitions keep their own CA trust list.
+    """IBM i: applications for which DCM manages a CA trust list.
 
-    For these, a CA in *SYSTEM is not enough: it must also be on the
-    application's list (fix --app-id ID adds it). From
-    QSYS2.CERTIFICATE_USAGE_INFO, MANAGED_CA_TRUSTS = YES.
+    From QSYS2.CERTIFICATE_USAGE_INFO, MANAGED_CA_TRUSTS = YES. An empty
+    list trusts every enabled CA in *SYSTEM; a list with CAs on it trusts
+    only those (IBM: "Defining a CA trust list for an application").
     """
     from ibmi_trust.errors import ConfigError
 
@@ -140,7 +149,33 @@ def apps_command(ctx, store, as_json):
         return
     for app in apps:
         click.echo("%-40s %-8s %-10s %s" % (app.app_id, app.app_type, app.store, app.description))
-    click.echo("%d application(s) keep their own CA trust list" % len(apps))
+    click.echo("%d application(s) have DCM manage a CA trust list (an empty list trusts every enabled CA in *SYSTEM)"
+               % len(apps))
+
+
+@command.command(name="trust")
+@click.argument("labels", nargs=-1, required=True)
+@click.option("--add", is_flag=True,
+              help="Add each CA the application's CA trust list lacks, where that list restricts trust "
+                   "(your explicit consent; an empty list, which trusts every enabled CA, is never added to).")
+@_with_store
+def trust_command(ctx, store, as_json, labels, add):
+    """IBM i: does the application --app-id trust these *SYSTEM CAs (LABELS as
+    `store list` shows them)? Asks DCM (QycdCheckCACertTrust), says what
+    adding a CA to the application's CA trust list would change, and with
+    --add does it.
+    """
+    _require_app_id(store, "store trust")
+    _show_report(store.trust(labels, add=add), as_json)
+
+
+def _require_app_id(store, what: str) -> None:
+    from ibmi_trust.errors import ConfigError
+
+    if not hasattr(store, "trust"):
+        raise ConfigError("%s applies to IBM i *SYSTEM only: application CA trust lists name *SYSTEM CAs" % what)
+    if not getattr(store.options, "app_id", None):
+        raise ConfigError("%s needs --app-id ID" % what, hint="`ibmi-trust store apps` lists the application IDs")
 
 
 @command.command(name="backup")
@@ -178,14 +213,14 @@ def restore_command(ctx, store, as_json, backup_id, list_only, dry_run):
 
 
 # -- text output ------------------------------------------------------------
-def _entry_text(entry) -> str:
+def _entry_text(entry, records_enabled_state: bool = False) -> str:
     cert = entry.cert
     lines = ["%s  %s" % (entry.label, cert.subject),
              "    SHA-256  %s" % cert.sha256,
              "    issuer   %s" % ("(self-issued)" if cert.self_issued else cert.issuer),
              "    valid    %s to %s%s" % (cert.not_before.date(), cert.not_after.date(), _validity_flag(cert))]
-    if entry.enabled is not None:
-        lines.append("    enabled  %s" % ("yes" if entry.enabled else "no"))
+    if entry.enabled is not None or records_enabled_state:
+        lines.append("    enabled  %s" % {True: "yes", False: "no (trusted by no application)", None: "unknown"}[entry.enabled])
     if entry.trusted is not None:
         lines.append("    trusted  %s" % ("yes" if entry.trusted else "no"))
     return "\n".join(lines)

@@ -20,6 +20,8 @@ from ibmi_trust.cli.common import pass_params, rate_options, sourcing_options, s
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
 @click.option("--notify", "notify_msgq", metavar="MSGQ",
               help="IBM i: send a message to this message queue (e.g. QSYSOPR) for each WARNING/CRITICAL target.")
+@click.option("--library", "library", metavar="LIB",
+              help="IBM i: library of the message file ITRMSGF (default: the one install-objects recorded).")
 @click.option("--cl-results", type=click.Path(dir_okay=False), hidden=True)
 @pass_params
 def command(ctx, params):
@@ -37,6 +39,11 @@ def command(ctx, params):
 
     remember_cl_results(ctx, params["cl_results"], target=params["config_path"], store=params["store_spec"])
     configs = load_config(params["config_path"])
+    library = ""
+    if params["notify_msgq"]:
+        from ibmi_trust.jobs.notify import message_library
+
+        library = message_library(params["library"] or "")     # fail now, not after an hour of probing
     shared_sourcing = build_check_options(dict(params, warn_days=30)).sourcing   # one AIA cache for the run
 
     def make_options(cfg):
@@ -60,7 +67,7 @@ def command(ctx, params):
     if params["notify_msgq"]:
         from ibmi_trust.jobs.notify import notify_operator
 
-        notify_operator(result, params["notify_msgq"])
+        notify_operator(result, params["notify_msgq"], library=library)
     if params.get("cl_results"):
         from ibmi_trust.jobs.clresults import write_verify_results
 

@@ -8,7 +8,18 @@ system names them differently, change them there (docs/verify-on-your-system.md)
 Password: '*NOPWD' first (the stashed password, ref 1.2); if that fails and a
 password was configured, the password (as an SQL parameter, never in the
 statement text).
+
+Enabled state of a CA. IBM: "By default, there is no CA trust list and all
+enabled CAs in the *SYSTEM store are trusted" (DCM, "Defining a CA trust
+list for an application", https://www.ibm.com/docs/en/i/7.5?topic=dcm-defining-ca-trust-list-application);
+a CA that is present but disabled is trusted by no application. IBM
+documents no CERTIFICATE_INFO column for that state (ref 1.4; QYCURTVCI's
+receiver formats, which the service mirrors, are UNCONFIRMED too), so the
+state is UNKNOWN (None) unless IBMI_TRUST_CA_STATUS_COLUMN names the column
+a release turns out to have (docs/verify-on-your-system.md). Never "trusted"
+on unknown: the entry says None, and `store list` says "unknown".
 """
+import os
 from typing import Dict, List, Optional
 
 from ibmi_trust.errors import IbmiApiError, PasswordError
@@ -21,8 +32,26 @@ CERTIFICATE_INFO_COLUMNS: Dict[str, Optional[str]] = {
     "valid_to": "VALIDITY_END",
     "serial": "SERIAL_NUMBER",
     "subject_cn": "SUBJECT_COMMON_NAME",
-    "trusted": None,    # no attested trust/enabled status column (ref 1.4)
+    "status": None,     # no attested trust/enabled status column (ref 1.4): IBMI_TRUST_CA_STATUS_COLUMN
 }
+STATUS_ENV = "IBMI_TRUST_CA_STATUS_COLUMN"
+ENABLED_VALUES = ("ENABLED", "YES", "Y", "TRUE", "1", "TRUSTED")
+DISABLED_VALUES = ("DISABLED", "NO", "N", "FALSE", "0", "NOT TRUSTED", "UNTRUSTED")
+
+
+def status_column() -> Optional[str]:
+    """The CERTIFICATE_INFO column holding a CA's enabled state, if one is configured."""
+    return (os.environ.get(STATUS_ENV, "").strip().upper() or CERTIFICATE_INFO_COLUMNS["status"]) or None
+
+
+def enabled_from(value) -> Optional[bool]:
+    """True / False for a recognised status value; None (unknown) for anything else."""
+    text = str(value).strip().upper() if value is not None else ""
+    if text in ENABLED_VALUES:
+        return True
+    if text in DISABLED_VALUES:
+        return False
+    return None
 
 
 def read(session, store_name: str, password: Optional[pw.StorePassword]) -> List[dict]:
@@ -49,6 +78,8 @@ def by_purpose(row: dict) -> dict:
     for purpose, column in CERTIFICATE_INFO_COLUMNS.items():
         value = row.get(column) if column else None
         out[purpose] = value.strip() if isinstance(value, str) else value
+    column = status_column()
+    out["enabled"] = enabled_from(row.get(column)) if column else None
     return out
 
 

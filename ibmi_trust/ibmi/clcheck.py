@@ -10,7 +10,8 @@ here instead of by the compilers:
   declarations before code, DO/ENDDO, SELECT/ENDSELECT and SUBR/ENDSUBR
   balanced; variables declared; GOTO labels and CALLSUBR subroutines exist;
   INCLUDE members exist; ITR message IDs exist, and message data built
-  from variables has the length of the message's FMT;
+  from variables has the length of the message's FMT; CRTPF/CRTSRCPF name
+  their CCSID (65535 jobs);
 - command definitions: one CMD statement, known PARM keywords and types,
   QUAL/PMTCTL labels resolve; the PGM PARM list of its processing program
   matches (order, type, length: a *CHAR LEN(n) parameter arrives as *CHAR
@@ -21,7 +22,8 @@ here instead of by the compilers:
   source, the program's literals and (cli_problems) the real click commands;
 - message file: ADDMSGD only, ITRnnnn IDs once each, FMT of (*CHAR n),
   substitution variables within FMT, text lengths within IBM's limits;
-- panel group: tags balanced, a :HELP for every command and parameter.
+- panel group: tags balanced, a :HELP for every command and parameter, no
+  bare colon or ampersand in text (&colon. and &amp., UIM symbols).
 
 `python -m ibmi_trust.ibmi.clcheck [CL_DIR]` prints the problems (exit 1 if any).
 """
@@ -55,6 +57,9 @@ IBM_COMMANDS: Dict[str, Tuple[str, ...]] = {
     "GOTO": ("CMDLBL",), "RETURN": (),
     "SUBR": ("SUBR",), "ENDSUBR": ("RTNVAL",), "RTNSUBR": ("RTNVAL",), "CALLSUBR": ("SUBR", "RTNVAL"),
     "CALL": ("PGM", "PARM"),
+    "CALLPRC": ("PRC", "PARM", "RTNVAL"),
+    "DCLPRCOPT": ("LOG", "ALWRTVSRC", "USRPRF", "AUT", "SRTSEQ", "LANGID", "TEXT", "DFTACTGRP", "ACTGRP",
+                  "STGMDL", "BNDDIR", "BNDSRVPGM", "TGTRLS", "OPTIMIZE", "DBGENCKEY"),
     "MONMSG": ("MSGID", "CMPDTA", "EXEC"),
     "RCVF": ("DEV", "RCDFMT", "OPNID", "WAIT"),
     # messages
@@ -76,7 +81,7 @@ IBM_COMMANDS: Dict[str, Tuple[str, ...]] = {
     "CPYFRMSTMF": ("FROMSTMF", "TOMBR", "MBROPT", "CVTDTA", "STMFCCSID", "DBFCCSID", "ENDLINFMT",
                    "TABEXPN", "STMFCODPAG", "DBFCODPAG"),
     "RMVLNK": ("OBJLNK",),
-    "CRTPF": ("FILE", "SRCFILE", "SRCMBR", "RCDLEN", "MBR", "TEXT", "SIZE", "AUT", "OPTION", "LVLCHK"),
+    "CRTPF": ("FILE", "SRCFILE", "SRCMBR", "RCDLEN", "MBR", "TEXT", "CCSID", "SIZE", "AUT", "OPTION", "LVLCHK"),
     "CLRPFM": ("FILE", "MBR"),
     "CRTSRCPF": ("FILE", "RCDLEN", "MBR", "TEXT", "CCSID", "SIZE", "AUT"),
     "CHGPFM": ("FILE", "MBR", "SRCTYPE", "TEXT"),
@@ -101,6 +106,13 @@ IBM_COMMANDS: Dict[str, Tuple[str, ...]] = {
     "DLTCMD": ("CMD",),
     "CRTPNLGRP": ("PNLGRP", "SRCFILE", "SRCMBR", "INCFILE", "TEXT", "OPTION", "AUT", "REPLACE", "CHRID"),
     "DLTPNLGRP": ("PNLGRP",),
+    # user profiles (docs: the nightly job's profile needs a password)
+    "CHGUSRPRF": ("USRPRF", "PASSWORD", "PWDEXP", "STATUS", "USRCLS", "ASTLVL", "CURLIB", "INLPGM", "INLMNU",
+                  "LMTCPB", "TEXT", "SPCAUT", "SPCENV", "DSPSGNINF", "PWDEXPITV", "PWDCHGBLK", "LCLPWDMGT",
+                  "LMTDEVSSN", "KBDBUF", "MAXSTG", "PTYLMT", "JOBD", "GRPPRF", "OWNER", "GRPAUT", "GRPAUTTYP",
+                  "SUPGRPPRF", "ACGCDE", "DOCPWD", "MSGQ", "DLVRY", "SEV", "PRTDEV", "OUTQ", "ATNPGM", "SRTSEQ",
+                  "LANGID", "CNTRYID", "CCSID", "CHRIDCTL", "SETJOBATR", "LOCALE", "USROPT", "UID", "GID",
+                  "HOMEDIR", "EIMASSOC", "USREXPDATE", "USREXPITV", "AUT"),
     # scheduling (docs)
     "ADDJOBSCDE": ("JOB", "CMD", "FRQ", "SCDDATE", "SCDDAY", "SCDTIME", "RELDAYMON", "SAVE", "OMITDATE",
                    "RCYACN", "JOBD", "JOBQ", "USER", "MSGQ", "TEXT"),
@@ -128,7 +140,7 @@ DEFINITION_STATEMENTS: Dict[str, Tuple[str, ...]] = {
 PARM_TYPES = {"*DEC", "*LGL", "*CHAR", "*INT2", "*INT4", "*UINT2", "*UINT4", "*NAME", "*SNAME", "*CNAME",
               "*PNAME", "*GENERIC", "*VARNAME", "*DATE", "*TIME", "*CMD", "*X", "*HEX", "*ZEROELEM",
               "*NULL", "*CMDSTR"}
-DECLARATIONS = {"DCL", "DCLF", "INCLUDE", "COPYRIGHT"}
+DECLARATIONS = {"DCL", "DCLF", "INCLUDE", "COPYRIGHT", "DCLPRCOPT"}
 NESTING = {"IF", "ELSE", "WHEN", "OTHERWISE", "MONMSG", "ADDJOBSCDE", "SBMJOB"}   # commands holding a command
 MSGID_RE = re.compile(r"^ITR\d{4}$")
 
@@ -152,7 +164,8 @@ CLI_CONTRACT = {
         },
         "values": {
             "PROTOCOL": {"*PORT": None, "*SMTP": "smtp", "*SUBMISSION": "submission", "*SMTPS": "smtps",
-                         "*IMAP": "imap", "*IMAPS": "imaps", "*POP3": "pop3", "*POP3S": "pop3s"},
+                         "*IMAP": "imap", "*IMAPS": "imaps", "*POP3": "pop3", "*POP3S": "pop3s",
+                         "*HTTPS": "https"},
             "ACTION": {"*CHECK": "check", "*PLAN": "--dry-run", "*FIX": "--yes"},
             "FETCH": {"*YES": None, "*NO": "--no-fetch"},
         },
@@ -354,6 +367,11 @@ def program_problems(sources: Sources, name: str, known: Dict[str, Tuple[str, ..
         for inner in _commands_or_self(stmt):
             out += _flow_problems(where, inner, labels, subroutines, depth)
             out += _message_problems(where, inner, program, catalog)
+            if inner.command in ("CRTPF", "CRTSRCPF") and not inner.value("CCSID"):
+                # "If a CCSID is not explicitly specified on the CRTPF or CRTSRCPF command, ... the
+                # job default CCSID" / 65535 for program-described files (IBM i globalization).
+                out.append(Problem(where, inner.line, "%s without CCSID(): a job of CCSID 65535 gets a "
+                                                      "file whose data is never converted" % inner.command))
     if stmts and any(depth.values()):
         out.append(Problem(name, stmts[-1][1].line, "unbalanced blocks: %s" % depth))
     for var in program.variables:
@@ -660,8 +678,12 @@ def pnlgrp_problems(sources: Sources, name: str, commands: Dict[str, Tuple[str, 
             continue
         if line.startswith("."):
             out.append(Problem(name, number, "a line starting with '.' is a UIM control word"))
-        if "&" in re.sub(r"&amp\.", "", line):
+        if "&" in re.sub(r"&(amp|colon)\.", "", line):
             out.append(Problem(name, number, "'&' must be written &amp. in UIM"))
+        # A colon starts a UIM tag; in text it is the symbol &colon. (UIM symbols table).
+        text_colons = re.sub(r":[A-Z][A-Z0-9]*(?:\s+[A-Z]+(?:='[^']*')?)*\.", "", line)
+        if ":" in text_colons:
+            out.append(Problem(name, number, "a colon in text starts a UIM tag: write &colon."))
         for tag, attrs in re.findall(r":([A-Z0-9]+)((?:\s+[A-Z]+(?:='[^']*')?)*)\.", line):
             if tag == "HELP":
                 match = re.search(r"NAME='([^']+)'", attrs)

@@ -43,12 +43,17 @@ DCM_API_MESSAGES = {
 }
 
 _HINTS = {
-    "SQL0204": "the SQL service is missing: check the Db2 PTF group level (docs/verify-on-your-system.md)",
+    "SQL0204": "the SQL service or procedure is missing: check the Db2 PTF group level, or for "
+               "QXMLSERV the IBM HTTP Server for i product 5770-DG1 (`ibmi-trust doctor` says which)",
     "SQL0551": "the user profile needs *ALLOBJ and *SECADM special authorities",
     "SQL0552": "the user profile needs *ALLOBJ and *SECADM special authorities",
     "SQL0443": "the service reported an error; a wrong store password is the usual cause",
-    "CWBSY0003": "the *LOCAL DSN logs on as *CURRENT, which needs a profile with a password; "
-                 "or use the DirectTransport (docs/ibmi-backend.md)",
+    # ref 21.1, https://github.com/IBM/ibmi-oss-issues/issues/77: *CURRENT needs a password
+    "CWBSY0003": "DSN=*LOCAL signs on as the current user (*CURRENT), which fails for a PASSWORD(*NONE) "
+                 "profile or an expired password: give the profile a password (docs/runbook.md, "
+                 "\"The nightly job\"), then run `ibmi-trust doctor`",
+    "CPF2407": "the message file is not where the command looked: run `ibmi-trust install-objects "
+               "--library LIB` (it records the library) or pass --library LIB",
     "CPFB003": "the certificate store password is wrong (--password-env / --password-file)",
     "CPFB004": "the user profile needs *ALLOBJ and *SECADM special authorities",
     "CPFB007": "the user profile needs *ALLOBJ and *SECADM special authorities",

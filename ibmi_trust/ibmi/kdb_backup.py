@@ -6,7 +6,17 @@ copied too when it exists (UNCONFIRMED for *SYSTEM).
 
 Backups use the shared timestamped area with retention
 (ibmi_trust.store.backup), created with mode 0700, copies 0600: a KDB holds
-private keys, encrypted with the store password.
+every server private key, encrypted with the store password.
+
+Where: NOT beside the store. /QIBM/UserData/ICSS is IBM's tree ("All DCM
+data lives under /QIBM/UserData/ICSS ... Do not delete the directories",
+https://www.ibm.com/support/pages/digital-certificate-manager-dcm-data-locations-cleanup-and-recovery-information),
+copies of DEFAULT.KDB there would be saved, restored and migrated with DCM's
+own data, and their authority would follow that directory's. The default is
+DEFAULT_BACKUP_ROOT (IBMI_TRUST_KDB_BACKUP_DIR, or --backup-dir), one
+subdirectory per store, every level owner-only (0700). Every report names
+the place. A profile with *ALLOBJ (which DCM writes need) may still use an
+area another such profile created.
 
 Restore writes each file back IN PLACE (truncate and rewrite the existing
 file) rather than renaming a new file over it, so the store keeps its owner
@@ -26,12 +36,15 @@ import shutil
 from pathlib import Path
 from typing import List
 
+from ibmi_trust.errors import StoreError
 from ibmi_trust.store.backup import BackupArea, area_for
 from ibmi_trust.store.lock import StoreLock
 from ibmi_trust.store.transaction import Guard
 
 COMPANION_SUFFIXES = (".kdb", ".rdb", ".sth")
 LOCK_NAME = "write.lock"
+DEFAULT_BACKUP_ROOT = "/QOpenSys/var/ibmi-trust/kdb-backups"
+BACKUP_ROOT_ENV = "IBMI_TRUST_KDB_BACKUP_DIR"
 RESTORE_NOTE = ("a file restore does not restore the OS stash of the store password nor the "
                 "DCM application assignments/CA trust lists (QUSRSYS/QYCDCERTI); if the store "
                 "password changed since the backup, the restored store opens only with the old one")
@@ -54,6 +67,7 @@ def companions(kdb_path) -> List[Path]:
 
 
 def snapshot(kdb_path, directory: Path) -> None:
+    os.chmod(str(directory), 0o700)
     for source in companions(kdb_path):
         target = Path(directory) / source.name
         with open(str(source), "rb") as src:
@@ -82,12 +96,45 @@ def matches(kdb_path, directory: Path) -> bool:
     )
 
 
+def backup_root(options) -> str:
+    """The directory that holds the backup areas of the DCM stores."""
+    return (getattr(options, "backup_dir", None) or os.environ.get(BACKUP_ROOT_ENV, "").strip()
+            or DEFAULT_BACKUP_ROOT)
+
+
 def backup_area(kdb_path, options, *, create: bool = False) -> BackupArea:
-    root = area_for(Path(kdb_path), getattr(options, "backup_dir", None))
+    base = backup_root(options)
+    root = area_for(Path(kdb_path), base)
     if create:
-        root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(str(root), 0o700)
+        try:
+            _private_directory(Path(base), own=False)     # e.g. --backup-dir /home/me: made, never changed
+            _private_directory(root, own=True)            # DEFAULT.KDB-<hash>: ours, always 0700
+        except OSError as exc:
+            raise StoreError("cannot create the backup directory %s: %s" % (root, exc.strerror or exc),
+                             hint="choose a directory outside /QIBM/UserData/ICSS with --backup-dir "
+                                  "(or %s)" % BACKUP_ROOT_ENV) from None
     return BackupArea(root, retention=getattr(options, "retention", 10) or 10)
+
+
+def backup_note(backup) -> str:
+    """Where a backup of a DCM store went (every report says it)."""
+    return ("backup %s of the store files in %s (owner-only: it holds the store's private keys)"
+            % (backup.id, backup.location))
+
+
+def _private_directory(path: Path, *, own: bool) -> None:
+    """mkdir -p with every directory this call creates at 0700; an existing `path`
+    is set to 0700 only when it is ibmi-trust's own (`own`)."""
+    missing = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700)
+        os.chmod(str(directory), 0o700)      # mkdir's mode is filtered by the umask
+    if own:
+        os.chmod(str(path), 0o700)
 
 
 def lock_path(kdb_path, options) -> Path:

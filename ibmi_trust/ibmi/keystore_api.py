@@ -12,6 +12,13 @@ Passwords go as raw UTF-8 bytes with CCSID 1208, as DCM-tools sends them
 QYKMIMPK skips entries whose label or public key already exist, silently
 (ref 4.1): callers must read the store again to confirm.
 
+Reading the export: the file QYKMEXPK writes may use legacy PBES1
+algorithms (40-bit RC2 for the certificate bag, as older PKCS#12 writers
+do), which cryptography on OpenSSL 3 refuses without OpenSSL's legacy
+provider ("Invalid password or PKCS12 data"). read_pkcs12 then hands the
+file to the openssl binary (ibmi_trust.openssl_pkcs12, which retries with
+`pkcs12 -legacy`); without one it says what is missing.
+
 The PKCS#12 files live in a fresh directory with mode 0700 (the export
 holds the store's private keys, encrypted with a random one-time password)
 and are removed when done. The export file must not exist beforehand
@@ -24,6 +31,7 @@ import tempfile
 from typing import List, Optional, Sequence, Tuple
 
 from ibmi_trust.certs import Cert, compat
+from ibmi_trust.errors import StoreError
 from ibmi_trust.ibmi import apiparm, openssl_pkcs12
 
 PATH_FORMAT = "OBJN0100"
@@ -62,11 +70,20 @@ def import_certificates(session, store_path: str, store_password, pkcs12_data: b
 
 
 def read_pkcs12(data: bytes, password: bytes) -> List[Tuple[Cert, Optional[str]]]:
-    """[(cert, friendly name)]; names need cryptography 36+, else the openssl binary."""
+    """[(cert, friendly name)]; names need cryptography 36+, else the openssl binary,
+    which also reads what cryptography cannot (legacy RC2-40 encryption)."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    items = [(Cert(cert.public_bytes(Encoding.DER)), name)
-             for cert, name in compat.load_pkcs12_certs(data, bytes(password))]
+    try:
+        loaded = compat.load_pkcs12_certs(data, bytes(password))
+    except ValueError as exc:
+        if not openssl_pkcs12.binary():
+            raise StoreError("cannot read the store export: %s (legacy RC2-40 encryption needs OpenSSL's "
+                             "legacy provider)" % (str(exc).splitlines() or ["not PKCS#12"])[0],
+                             hint="install the openssl RPM (`yum install openssl`): `openssl pkcs12 -legacy` "
+                                  "reads such files, or set IBMI_TRUST_OPENSSL") from None
+        return openssl_pkcs12.read(data, password)
+    items = [(Cert(cert.public_bytes(Encoding.DER)), name) for cert, name in loaded]
     if items and all(name is None for _cert, name in items) and openssl_pkcs12.binary():
         return openssl_pkcs12.read(data, password)
     return items

@@ -17,7 +17,10 @@ the command processing program runs the CLI under QSH, in a child job, with
 
 Operator notification (verify): notify_operator() sends a message to
 QSYSOPR or another message queue through IbmiSession.run_cl; a message
-queue is not tied to a job, so this works from the child job too.
+queue is not tied to a job, so this works from the child job too. The
+command runs in the database server job, whose library list does not hold
+the ibmi-trust library, so the message file is ALWAYS qualified with the
+install library (ibmi_trust.ibmi.install_record), never *LIBL (CPF2407).
 """
 import os
 import re
@@ -57,6 +60,7 @@ TRUSTED_WITH_WARNINGS = "ITR0016"  # *COMP  target, store, number of warnings
 SSLRC_EXPLAINED = "ITR0017"        # *INFO  return code, constant, target
 SSLRC_NOT_EXPLAINED = "ITR0018"    # *DIAG  return code, constant, target
 STORE_FAILED = "ITR0019"           # *ESCAPE store, reason
+TRUST_LIST_DECISION = "ITR0020"    # *DIAG  application ID, CA label, decision, next command
 # -- verify -------------------------------------------------------------------
 VERIFY_OK = "ITR0201"              # *COMP  targets
 VERIFY_WARNINGS = "ITR0202"        # *COMP  targets, with warnings
@@ -77,7 +81,7 @@ DEFAULT_TYPES: Dict[str, str] = {
     NOTHING_CHANGED: COMP, ROLLED_BACK: ESCAPE, NOT_TRUSTED: ESCAPE, FIXED: COMP, FIX_REFUSED: ESCAPE,
     FIX_PLANNED: COMP, ROOT_NEEDS_APPROVAL: DIAG, TRUST_LIST_ADDED: INFO, CHAIN_VARIANTS: DIAG,
     WEAK_SIGNATURE: DIAG, TRUSTED_WITH_WARNINGS: COMP, SSLRC_EXPLAINED: INFO, SSLRC_NOT_EXPLAINED: DIAG,
-    STORE_FAILED: ESCAPE,
+    STORE_FAILED: ESCAPE, TRUST_LIST_DECISION: DIAG,
     VERIFY_OK: COMP, VERIFY_WARNINGS: COMP, VERIFY_FAILED: ESCAPE, TARGET_CRITICAL: DIAG,
     TARGET_WARNING: DIAG, TARGET_UNKNOWN: DIAG, REPORT_WRITTEN: INFO,
     CODE_MEANING: DIAG, CODE_EXPLAINED: COMP, CODE_UNKNOWN: ESCAPE,
@@ -87,7 +91,6 @@ DEFAULT_TYPES: Dict[str, str] = {
 OPERATOR_MESSAGES = (TARGET_CRITICAL, TARGET_WARNING)
 
 _MSGQ_RE = re.compile(r"^(?:(?P<lib>[A-Z$#@][A-Z0-9$#@_.]{0,9})/)?(?P<name>[A-Z$#@][A-Z0-9$#@_.]{0,9})$")
-_LIB_RE = re.compile(r"^(?:\*LIBL|\*CURLIB|[A-Z$#@][A-Z0-9$#@_.]{0,9})$")
 
 
 @dataclass(frozen=True)
@@ -235,12 +238,11 @@ def read_results(path: str) -> List[MessageRecord]:
 
 
 def message_file(library: str = "") -> str:
-    """Qualified message file name: `library`, else $IBMI_TRUST_LIBRARY (set by the
-    CL programs), else *LIBL."""
-    library = (library or os.environ.get("IBMI_TRUST_LIBRARY", "") or "*LIBL").strip().upper()
-    if not _LIB_RE.match(library):
-        raise ConfigError("%r is not a library name" % library)
-    return "%s/%s" % (library, MSGF_NAME)
+    """LIB/ITRMSGF: `library`, else $IBMI_TRUST_LIBRARY (set by the CL programs),
+    else the install record; ConfigError when none names the library."""
+    from ibmi_trust.ibmi import install_record
+
+    return "%s/%s" % (install_record.library(library), MSGF_NAME)
 
 
 def sndpgmmsg_to_queue(rec: MessageRecord, msgq: str = "QSYSOPR", library: str = "") -> str:

@@ -1,12 +1,20 @@
 """The IBM i objects of ibmi-trust, and how install-objects creates them.
 
 Everything is created from the packaged cl/ sources, with CL commands run
-through IbmiSession.run_cl (XMLSERVICE, in the database server job):
+through IbmiSession.run_cl (QSYS2.QCMDEXC in the database server job of the
+ODBC connection; no XMLSERVICE needed):
 
   LIB                *LIB     CRTLIB, when missing
-  LIB/QITRSRC        *FILE    CRTSRCPF RCDLEN(92): the sources as members
-                              (CPYFRMSTMF), so every compiler and release
-                              reads them (CRTCMD has no SRCSTMF)
+  LIB/QITRSRC        *FILE    CRTSRCPF RCDLEN(92) CCSID(37): the sources as
+                              members (CPYFRMSTMF), so every compiler and
+                              release reads them (CRTCMD has no SRCSTMF).
+                              The CCSID is explicit: "If a CCSID is not
+                              explicitly specified on the CRTPF or CRTSRCPF
+                              command, database source files default to the
+                              job default CCSID", and a job of CCSID 65535
+                              would get files that CPYFRMSTMF fills without
+                              conversion (IBM i globalization, "Database
+                              management", ssw_ibm_i_73/nls/rbagsdataman.htm)
   LIB/ITRPYTHON      *DTAARA  path of the Python interpreter that runs
                               ibmi-trust (this venv's), read by the CL programs;
                               set again on every run
@@ -20,10 +28,19 @@ through IbmiSession.run_cl (XMLSERVICE, in the database server job):
                               library is on the library list while a command
                               runs, which is how the programs find ITRMSGF
   LIB/ITRSSLERR      *PGM     CRTBNDCL, after the commands (it runs CHKTLSTRST)
+  LIB/ITRCATRST      *PGM     CRTBNDCL: QycdCheckCACertTrust for one label,
+                              for --app-id (its list of label pointers is
+                              beyond XMLSERVICE; ibmi_trust.ibmi.trust_check)
 
 Idempotent: an object that exists (CHKOBJ) is left alone, so a second run
 creates nothing; --replace deletes and re-creates them (after an upgrade).
 uninstall deletes exactly these objects, and the library only when asked.
+
+After the objects, install writes the install record (ibmi_trust.ibmi.
+install_record) so that ibmi-trust run from SSH, cron or Ansible finds the
+library; with --job-user it checks that the nightly job's profile can sign
+on to DSN=*LOCAL (not PASSWORD(*NONE): CWBSY0003 / SQLSTATE 28000,
+https://github.com/IBM/ibmi-oss-issues/issues/77).
 """
 import os
 import re
@@ -34,6 +51,7 @@ from ibmi_trust.errors import ConfigError, IbmiApiError
 
 SOURCE_FILE = "QITRSRC"
 SOURCE_RCDLEN = 92            # 80 characters of source per line (clcheck enforces it)
+FILE_CCSID = 37               # the sources are plain ASCII: invariant in every EBCDIC CCSID
 MSGF = "ITRMSGF"
 PANEL_GROUP = "ITRHELP"
 PYTHON_DTAARA = "ITRPYTHON"
@@ -59,7 +77,8 @@ COMMANDS = (
     Command("VFYTLSTRST", "ITRVFYC", "Verify TLS Trust (ibmi-trust verify)"),
 )
 PROGRAMS = tuple(c.cpp for c in COMMANDS)
-CALLABLE_PROGRAMS = ("ITRSSLERR",)          # compiled after the commands it runs
+# compiled after the commands: ITRSSLERR runs CHKTLSTRST; ITRCATRST wraps QycdCheckCACertTrust
+CALLABLE_PROGRAMS = ("ITRSSLERR", "ITRCATRST")
 
 
 def source_name(member: str, kind: str) -> str:
@@ -77,10 +96,13 @@ class Report:
     present: List[str] = field(default_factory=list)
     updated: List[str] = field(default_factory=list)
     deleted: List[str] = field(default_factory=list)
+    record: str = ""                                      # install record written (or removed)
+    warnings: List[str] = field(default_factory=list)     # each with the command that fixes it
 
     def as_dict(self) -> dict:
-        return {"library": self.library, "created": self.created, "present": self.present,
-                "updated": self.updated, "deleted": self.deleted}
+        return {"schema_version": 1, "library": self.library, "created": self.created, "present": self.present,
+                "updated": self.updated, "deleted": self.deleted, "record": self.record,
+                "warnings": self.warnings}
 
 
 def check_library_name(library: str) -> str:
@@ -154,7 +176,7 @@ class Installer:
         return True
 
     # -- the plan -------------------------------------------------------------
-    def install(self, python: str, replace: bool = False) -> Report:
+    def install(self, python: str, replace: bool = False, job_user: str = "") -> Report:
         if len(python) > PYTHON_DTAARA_LEN:
             raise ConfigError("the interpreter path is longer than %d characters" % PYTHON_DTAARA_LEN)
         if self.exists(self.lib, "*LIB", lib="QSYS"):
@@ -162,9 +184,11 @@ class Installer:
         else:
             self.run("CRTLIB LIB(%s) TEXT('ibmi-trust')" % self.lib)
             self.report.created.append("%s *LIB" % self.lib)
+        if job_user:
+            self.check_job_user(job_user)
         self._ensure(SOURCE_FILE, "*FILE", lambda: self.run(
-            "CRTSRCPF FILE(%s) RCDLEN(%d) TEXT('ibmi-trust CL sources')"
-            % (self.qualified(SOURCE_FILE), SOURCE_RCDLEN)), False)
+            "CRTSRCPF FILE(%s) RCDLEN(%d) CCSID(%d) TEXT('ibmi-trust CL sources')"
+            % (self.qualified(SOURCE_FILE), SOURCE_RCDLEN, FILE_CCSID)), False)
         self._python(python)
         self._ensure(MSGF, "*MSGF", self._create_msgf, replace, "DLTMSGF MSGF(%s)")
         self._ensure(PANEL_GROUP, "*PNLGRP", self._create_panel_group, replace, "DLTPNLGRP PNLGRP(%s)")
@@ -177,7 +201,28 @@ class Installer:
             self._ensure(pgm, "*PGM", lambda pgm=pgm: self._compile(pgm), replace, "DLTPGM PGM(%s)")
         if self._added_to_library_list:
             self.run_allowing("RMVLIBLE LIB(%s)" % self.lib, ("CPF2104",))
+        self._record(python)
         return self.report
+
+    def _record(self, python: str) -> None:
+        from ibmi_trust.ibmi import install_record
+
+        try:
+            self.report.record = install_record.write(self.lib, python)
+        except OSError as exc:
+            self.report.warnings.append(
+                "the install record %s could not be written (%s): ibmi-trust run outside the CL commands "
+                "needs --library %s (or IBMI_TRUST_LIBRARY=%s)"
+                % (install_record.record_path(python), exc.strerror or exc, self.lib, self.lib))
+
+    def check_job_user(self, profile: str) -> None:
+        """Warn when `profile` cannot sign on to DSN=*LOCAL (PASSWORD(*NONE))."""
+        name = profile.strip().upper()
+        rows = self.session.query("user_profile.sql", (name,))
+        if not rows:
+            self.report.warnings.append("user profile %s was not found (or you may not see it)" % name)
+        elif str(rows[0].get("NO_PASSWORD_INDICATOR") or "").strip().upper() == "YES":
+            self.report.warnings.append(password_none_advice(name))
 
     def _python(self, python: str) -> None:
         label = "%s *DTAARA" % self.qualified(PYTHON_DTAARA)
@@ -215,7 +260,7 @@ class Installer:
             # and the library on the library list (ITRSSLERR names CHKTLSTRST).
             for member in INCLUDES:
                 self.copy_member(member, "clle")
-            self.run_allowing("CRTPF FILE(%s) RCDLEN(%d)" % (RESULT_FILE, RESULT_RCDLEN),
+            self.run_allowing("CRTPF FILE(%s) RCDLEN(%d) CCSID(%d)" % (RESULT_FILE, RESULT_RCDLEN, FILE_CCSID),
                               (ALREADY_EXISTS_IN_QTEMP,))
             self._added_to_library_list = self.run_allowing("ADDLIBLE LIB(%s) POSITION(*LAST)" % self.lib,
                                                             (ALREADY_IN_LIBRARY_LIST,))
@@ -244,4 +289,16 @@ class Installer:
         if delete_library and self.exists(self.lib, "*LIB", lib="QSYS"):
             self.run("DLTLIB LIB(%s)" % self.lib)
             self.report.deleted.append("%s *LIB" % self.lib)
+        from ibmi_trust.ibmi import install_record
+
+        self.report.record = install_record.remove(self.lib) or ""
         return self.report
+
+
+def password_none_advice(profile: str) -> str:
+    """What a PASSWORD(*NONE) profile needs to run ibmi-trust (ref 21.1)."""
+    return ("user profile %s has PASSWORD(*NONE): DSN=*LOCAL signs on as the current user (*CURRENT) and is "
+            "refused for it (CWBSY0003, SQLSTATE 28000), so the nightly job cannot read *SYSTEM. Give it a long "
+            "random password nobody needs to know (prompt it, so it is not typed into a log): "
+            "?CHGUSRPRF USRPRF(%s) PWDEXPITV(*NOMAX) ??PASSWORD() ; then run `ibmi-trust doctor` as %s "
+            "(docs/runbook.md, \"The nightly job\")" % (profile, profile, profile))

@@ -10,8 +10,11 @@ key: QYKMIMPK would skip it silently anyway), then under the write protocol
 of ibmi_trust.store.transaction (lock, backup of KDB/RDB, write, confirm,
 roll back): build a certificates-only PKCS#12 with labels from the subjects,
 QYKMIMPK it, export again and confirm each certificate is now there. With
---app-id, when that application keeps its own CA trust list
-(MANAGED_CA_TRUSTS = YES), each new CA is added to it (QycdAddCACertTrust).
+--app-id, DCM is asked whether that application trusts each CA
+(QycdCheckCACertTrust, ibmi_trust.ibmi.trust_check); a CA is added to its
+list (QycdAddCACertTrust) only when the list restricts trust, lacks the CA,
+and the operator consented (--add-to-trust-list). An empty list trusts
+every enabled CA and is never added to.
 
 Removing: no documented API removes one certificate from a DCM store (ref 3;
 DCM-tools does it through IBM's Java key store only), so remove() refuses
@@ -28,7 +31,7 @@ from typing import Iterable, List, Optional, Sequence
 
 from ibmi_trust.certs import Cert
 from ibmi_trust.errors import ConfigError, PasswordError, StoreError
-from ibmi_trust.ibmi import cert_info, kdb_backup, keystore_api, password, pkcs12_import, trustlist
+from ibmi_trust.ibmi import cert_info, kdb_backup, keystore_api, password, pkcs12_import, trust_check, trustlist
 from ibmi_trust.platform import is_ibmi
 from ibmi_trust.store.base import Backup, ChangeReport, ReadProblem, StoreEntry, TrustStore
 from ibmi_trust.store.transaction import Transaction, pending_write
@@ -95,14 +98,41 @@ class SystemStore(TrustStore):
         with self._password() as secret:
             return self._entries(secret)
 
+    @property
+    def records_enabled_state(self) -> bool:
+        """DCM records an enabled state for every CA (known or not to us)."""
+        return True
+
+    @property
+    def notes(self) -> List[str]:
+        if cert_info.status_column():
+            return []
+        return ["enabled state of the CAs: unknown (CERTIFICATE_INFO documents no status column; DCM shows it "
+                "under Manage Certificates > Set CA status, and a disabled CA is trusted by no application). "
+                "Set %s when your release has such a column (docs/verify-on-your-system.md)"
+                % cert_info.STATUS_ENV]
+
     def _entries(self, secret) -> List[StoreEntry]:
         rows = cert_info.read(self.session, self.sql_store_name, secret)
+        if not rows and not self.is_system:
+            self._refuse_non_store()
         exported = keystore_api.export_store(self.session, self.kdb_path, self._api_password(secret))
         entries, self._problems = join(rows, exported)
         unfinished = pending_write(kdb_backup.lock_path(self.kdb_path, self.options))
         if unfinished:
             self._problems.append(ReadProblem(where=self.spec, reason=unfinished))
         return entries
+
+    def _refuse_non_store(self) -> None:
+        """CERTIFICATE_INFO: "If the file name does not identify a certificate store, no rows
+        are returned" (rzajqudfcertificateinfo.htm). Say so before any export is tried."""
+        if not os.path.exists(self.kdb_path):
+            raise StoreError("%s does not exist" % self.kdb_path,
+                             hint="name an existing .KDB certificate store (DCM: Select a Certificate Store)")
+        raise StoreError("%s is not a certificate store (CERTIFICATE_INFO lists no certificate in it)"
+                         % self.kdb_path,
+                         hint="check the path in DCM (Select a Certificate Store); an empty store cannot be "
+                              "read either: put one CA into it first")
 
     @contextlib.contextmanager
     def _password(self):
@@ -130,17 +160,45 @@ class SystemStore(TrustStore):
             if dry_run:
                 new = self._plan(certs, self._entries(secret), report)
                 report.added = [StoreEntry(cert=c, label=label) for c, label in new]
-                _note_trust_plan(report, app, [label for _c, label in new])
-                _note_present_for_app(report, app)
+                if app is not None and new:
+                    report.notes.append(
+                        "after the import ibmi-trust asks DCM whether %s trusts %s (QycdCheckCACertTrust); it "
+                        "adds a CA to %s's list only if that list restricts trust and lacks it, and only with "
+                        "--add-to-trust-list" % (app.app_id, ", ".join(label for _c, label in new), app.app_id))
+                self._decide_trust(app, report.already_present, report, consent=False)
                 return report
             with Transaction(kdb_backup.guard(self.spec, self.kdb_path, self.options)) as txn:
                 new = self._plan(certs, self._entries(secret), report)
                 if new:
                     report.backup = txn.write(lambda: self._import(new, secret, report),
                                               lambda: self._confirm(new, secret, report, app))
+                    report.notes.append(kdb_backup.backup_note(report.backup))
                 report.notes.extend(txn.notes)
-        _note_present_for_app(report, app)
+        self._decide_trust(app, report.already_present, report, consent=self._consent())
         return report
+
+    def trust(self, labels: Sequence[str], *, add: bool = False) -> ChangeReport:
+        """`store trust`: does --app-id trust these CAs of *SYSTEM; with add=True (the
+        operator's explicit consent) add those a restricting list lacks."""
+        app_id = getattr(self.options, "app_id", None)
+        if not app_id:
+            raise ConfigError("`store trust` needs --app-id ID (see `ibmi-trust store apps`)")
+        app = trustlist.require(self.session, app_id)
+        report = ChangeReport(store=self.spec, dry_run=not add)
+        with self._password() as secret:
+            by_label = {e.label.upper(): e for e in self._entries(secret)}
+        wanted = []
+        for label in labels:
+            entry = by_label.get(label.strip().upper())
+            if entry is None:
+                report.not_found.append(label)
+            else:
+                wanted.append(entry)
+        self._decide_trust(app, wanted, report, consent=add)
+        return report
+
+    def _consent(self) -> bool:
+        return bool(getattr(self.options, "extend_trust_list", False))
 
     def _plan(self, certs: Sequence[Cert], current: List[StoreEntry], report: ChangeReport):
         by_sha = {e.cert.sha256: e for e in current}
@@ -182,11 +240,41 @@ class SystemStore(TrustStore):
             report.added.append(entry)
             if entry.label != label:
                 report.notes.append("%s was stored with label %r (asked for %r)" % (cert.subject, entry.label, label))
-        if app is not None:
-            _extend_trust_list(self.session, app, [e.label for e in report.added], report)
+        # Inside the write: a failure to extend a trust list puts the store files back.
+        self._decide_trust(app, report.added, report, consent=self._consent())
+
+    def _decide_trust(self, app, entries: Sequence[StoreEntry], report: ChangeReport, *, consent: bool) -> None:
+        """Check, decide and (with consent) add each CA for the application (trust_check)."""
+        if app is None or not entries:
+            return
+        library = _install_library()
+        added: List[str] = []
+        for entry in entries:
+            result = (trust_check.check(self.session, app.app_id, entry.label, library) if app.manages_ca_trust
+                      else trust_check.TrustCheck(entry.label, trust_check.OWN_LIST))
+            decision = trust_check.decide(app, result, entry.enabled, consent)
+            if decision.action == trust_check.ADDED and not report.dry_run:
+                try:
+                    trustlist.add_ca_trust(self.session, app.app_id, [entry.label])
+                except StoreError as exc:
+                    already = (" (already on its list: %s; entries in QUSRSYS/QYCDCERTI are not put back by "
+                               "a file restore)" % ", ".join(added)) if added else ""
+                    raise StoreError("adding %s to the CA trust list of %s failed: %s%s"
+                                     % (entry.label, app.app_id, exc.message, already)) from None
+                added.append(entry.label)
+                after = trust_check.check(self.session, app.app_id, entry.label, library)
+                decision.reason += "; added to %s's CA trust list%s" % (
+                    app.app_id, "" if after.state == trust_check.TRUSTED
+                    else " (DCM now reports %s: %s)" % (after.state, after.detail))
+            elif decision.action == trust_check.ADDED:
+                decision.action = trust_check.NEEDS_CONSENT
+                decision.reason = "would add: " + decision.reason
+            report.trust_list.append(decision.as_dict())
+            report.notes.append(decision.text())
 
     def applications_with_own_ca_list(self) -> List[trustlist.Application]:
-        """Applications whose definitions restrict the CAs they trust (MANAGED_CA_TRUSTS)."""
+        """Applications for which DCM manages a CA trust list (MANAGED_CA_TRUSTS = YES);
+        an empty list trusts every enabled CA."""
         return trustlist.managed_applications(self.session)
 
     # -- removing ------------------------------------------------------------
@@ -228,6 +316,7 @@ class SystemStore(TrustStore):
             report.backup = txn.write(lambda: kdb_backup.put_back(self.kdb_path, copy), confirm)
             report.notes.extend(txn.notes)
         report.notes.insert(0, "restored backup %s (the state before it is backup %s)" % (target.id, report.backup.id))
+        report.notes.append(kdb_backup.backup_note(report.backup))
         return report
 
 
@@ -244,7 +333,9 @@ def join(rows: List[dict], exported) -> tuple:
         label = (row or {}).get("label") or name or "(no label) %s" % cert.sha256[:16]
         if row is not None:
             matched.add(row["label"])
-        entries.append(StoreEntry(cert=cert, label=label, trusted=_yes_no((row or {}).get("trusted"))))
+        # IBM: all ENABLED CAs in *SYSTEM are trusted by default; a disabled one by nobody.
+        enabled = (row or {}).get("enabled")
+        entries.append(StoreEntry(cert=cert, label=label, enabled=enabled, trusted=enabled))
     problems = [ReadProblem(where=label, reason="listed by CERTIFICATE_INFO but missing from the QYKMEXPK export")
                 for label in by_label if label not in matched]
     return entries, problems
@@ -253,13 +344,6 @@ def join(rows: List[dict], exported) -> tuple:
 def _serial(value) -> str:
     text = str(value or "").replace(":", "").replace(" ", "").upper().lstrip("0")
     return text or "0"
-
-
-def _yes_no(value) -> Optional[bool]:
-    if value is None:
-        return None
-    text = str(value).strip().upper()
-    return True if text in ("YES", "Y", "1", "TRUE", "ENABLED") else False if text else None
 
 
 def _unique(certs: Sequence[Cert]) -> List[Cert]:
@@ -271,37 +355,11 @@ def _unique(certs: Sequence[Cert]) -> List[Cert]:
     return out
 
 
-def _note_trust_plan(report: ChangeReport, app, labels: List[str]) -> None:
-    if app is None or not labels:
-        return
-    if app.manages_ca_trust:
-        report.notes.append("would add %s to the CA trust list of %s" % (", ".join(labels), app.app_id))
-    else:
-        report.notes.append("%s does not keep its own CA trust list (MANAGED_CA_TRUSTS=NO): "
-                            "it trusts every CA in *SYSTEM" % app.app_id)
+def _install_library() -> Optional[str]:
+    """Where install-objects put ITRCATRST, or None (the trust check then says so)."""
+    from ibmi_trust.ibmi import install_record
 
-
-def _note_present_for_app(report: ChangeReport, app) -> None:
-    """Present CAs are not re-added to a trust list: its content cannot be read (ref 8.5)."""
-    if app is None or not app.manages_ca_trust or not report.already_present:
-        return
-    labels = ", ".join(e.label for e in report.already_present)
-    report.notes.append("%s already in *SYSTEM; %s keeps its own CA trust list, which ibmi-trust cannot "
-                        "read: if it does not trust %s yet, add it in DCM (Manage Applications)"
-                        % (labels, app.app_id, labels))
-
-
-def _extend_trust_list(session, app, labels: List[str], report: ChangeReport) -> None:
-    if not app.manages_ca_trust:
-        _note_trust_plan(report, app, labels)
-        return
-    done: List[str] = []
     try:
-        for label in labels:
-            trustlist.add_ca_trust(session, app.app_id, [label])
-            done.append(label)
-    except StoreError as exc:
-        already = (" (already added to its list: %s; QycdRemoveCACertTrust takes them out)" % ", ".join(done)) if done else ""
-        raise StoreError("adding %s to the CA trust list of %s failed: %s%s"
-                         % (labels[len(done)], app.app_id, exc.message, already)) from None
-    report.notes.append("added %s to the CA trust list of %s" % (", ".join(done), app.app_id))
+        return install_record.library()
+    except ConfigError:
+        return None

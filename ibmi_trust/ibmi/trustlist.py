@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional
 
 from ibmi_trust.errors import ConfigError
-from ibmi_trust.ibmi import apiparm
+from ibmi_trust.ibmi import apiparm, services
 
 CERTIFICATE_ID_TYPE_LABEL = "1"   # DCM-tools passes '1' (label), ref 8.1
 
@@ -27,6 +27,7 @@ class Application:
 
 
 def applications(session) -> List[Application]:
+    services.require(session, "CERTIFICATE_USAGE_INFO", "--app-id and `store apps`")
     return [
         Application(
             app_id=(row.get("APPLICATION_ID") or "").strip(),

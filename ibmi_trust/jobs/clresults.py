@@ -71,6 +71,8 @@ def fix_records(fix, ssl_rc=None) -> List:
     if fix.change is not None and not fix.dry_run:
         for entry in fix.change.added:
             records.append(m.record(m.IMPORTED, entry.cert.subject, store, entry.cert.sha256, entry.label))
+    if fix.change is not None:
+        records += trust_list_records(fix.change)
     records += _sslrc_records(ssl_rc, target)
     if fix.dry_run:
         records.append(m.record(m.FIX_PLANNED, target, str(len(fix.plan.items) if fix.plan else 0), store))
@@ -78,6 +80,19 @@ def fix_records(fix, ssl_rc=None) -> List:
         records.append(m.record(m.FIXED, target, str(len(fix.change.added)), store))
     else:
         records.append(m.record(m.NOTHING_CHANGED, store, target))
+    return records
+
+
+def trust_list_records(change) -> List:
+    """APPID: ITR0013 for a CA added to an application's CA trust list, ITR0020 for
+    every other decision (ibmi_trust.ibmi.trust_check) with its next command."""
+    records = []
+    for decision in getattr(change, "trust_list", []):
+        if decision["action"] == "added":
+            records.append(m.record(m.TRUST_LIST_ADDED, decision["label"], decision["app_id"]))
+        else:
+            records.append(m.record(m.TRUST_LIST_DECISION, decision["app_id"], decision["label"],
+                                    decision["reason"], decision["next_command"] or "None needed."))
     return records
 
 

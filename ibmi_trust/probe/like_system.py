@@ -1,6 +1,10 @@
-"""`--like-system`: offer what IBM i System TLS (GSKit) would offer, as set by
-the system values QSSLPCL (protocols) and QSSLCSL (cipher suites), and send no
+"""`--like-system`: offer what IBM i System TLS (GSKit) would offer and send no
 SNI, so the probe sees the chain a GSKit client such as the SMTP client sees.
+
+What System TLS offers comes from the Retrieve TLS Attributes API
+(QsoRtvTLSA: its default protocols and cipher suites, which QSSLPCL *OPSYS
+leaves unsaid), else from the system values QSSLPCL (protocols) and QSSLCSL
+(cipher suites): ibmi_trust.ibmi.tls_attributes.
 
 The IBM names come from IBM's "Cipher suite configuration" table
 (https://www.ibm.com/docs/en/i/7.5?topic=settings-cipher-suite-configuration)
@@ -77,11 +81,12 @@ def _openssl_has(cipher: str) -> bool:
 
 def offer_from_system_values(values: Dict) -> Tuple[Offer, List[str]]:
     """The "system" offer for QSSLPCL/QSSLCSL values, and notes on what could not be mirrored."""
-    notes: List[str] = []
+    notes: List[str] = list(values.get("notes") or [])
     protocols = _names(values, "QSSLPCL")
     if not protocols or "*OPSYS" in protocols:
         versions = list(_ORDER)
-        notes.append("QSSLPCL is *OPSYS: the release's protocol set is not known here; offering TLS 1.0-1.3")
+        notes.append("QSSLPCL is *OPSYS: the release's protocol set is not known here (QsoRtvTLSA would say); "
+                     "offering TLS 1.0-1.3")
     else:
         versions = sorted({PROTOCOLS[p] for p in protocols if p in PROTOCOLS}, key=_ORDER.index)
         dropped = [p for p in protocols if p not in PROTOCOLS]
@@ -127,9 +132,10 @@ def offer_from_system_values(values: Dict) -> Tuple[Offer, List[str]]:
 
 
 def read_system_values() -> Dict:
-    from ibmi_trust.ibmi.sysvals import read_tls_system_values
+    """QsoRtvTLSA's default lists, else QSSLPCL/QSSLCSL (with "notes" saying which)."""
+    from ibmi_trust.ibmi.tls_attributes import system_tls_values
 
-    return read_tls_system_values()
+    return system_tls_values()
 
 
 def system_offer() -> Tuple[Offer, List[str]]:

@@ -46,6 +46,9 @@ class ChangeReport:
     not_found: List[str] = field(default_factory=list)
     backup: Optional[Backup] = None
     notes: List[str] = field(default_factory=list)
+    # IBM i --app-id: per CA, what DCM says the application trusts and what was done
+    # (ibmi_trust.ibmi.trust_check.TrustDecision.as_dict()).
+    trust_list: List[dict] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -61,6 +64,7 @@ class ChangeReport:
             "not_found": list(self.not_found),
             "backup": None if self.backup is None else vars(self.backup),
             "notes": list(self.notes),
+            "trust_list": list(self.trust_list),
         }
 
 
@@ -82,6 +86,9 @@ class TrustStore(abc.ABC):
     # OpenSSL clients (sendmail's CACertPath/CAfile) need a self-signed anchor
     # unless built with X509_V_FLAG_PARTIAL_CHAIN; GSKit: see SystemStore.
     partial_chain_anchors: bool = False
+    # Does the store keep an enabled state per certificate (DCM does), so that a
+    # None there means "unknown" rather than "not recorded"?
+    records_enabled_state: bool = False
 
     @abc.abstractmethod
     def list(self) -> List[StoreEntry]:
@@ -89,6 +96,11 @@ class TrustStore(abc.ABC):
 
     @property
     def problems(self) -> List[ReadProblem]:
+        return []
+
+    @property
+    def notes(self) -> List[str]:
+        """Facts about the listing as a whole (e.g. a state the backend cannot read)."""
         return []
 
     @abc.abstractmethod

@@ -26,7 +26,8 @@ class StoreOptions:
     password_file: Optional[str] = None   # IBM i stores: owner-only file holding it
     backup_dir: Optional[str] = None      # default: beside the store
     retention: int = DEFAULT_RETENTION    # backups kept per store
-    app_id: Optional[str] = None          # IBM i: application whose CA trust list to extend
+    app_id: Optional[str] = None          # IBM i: application whose CA trust is checked
+    extend_trust_list: bool = False       # IBM i: consent to add a CA to that application's restricting list
     lock_timeout: float = 10.0            # seconds to wait for another writer
 
     def __post_init__(self):

@@ -14,6 +14,15 @@ UNCONFIRMED items (docs/verify-on-your-system.md).
 
     IBMI_TRUST_LIVE=1 IBMI_TRUST_LIVE_KDB=/home/me/trust-test.KDB \\
     IBMI_TRUST_LIVE_KDB_PASSWORD=... python3.9 -m pytest -s tests/live
+
+The interfaces added for issue 10 are exercised read-only and print what
+settles their UNCONFIRMED points (docs/verify-on-your-system.md 19a-22e):
+QSYS2.QCMDEXC and the CPF id of a failed command, SERVICES_INFO, USER_INFO,
+QsoRtvTLSA (the raw TLSA0100 receiver), the install record, doctor, and
+with IBMI_TRUST_LIVE_APP_ID (an application ID), IBMI_TRUST_LIVE_CA_LABEL (a
+*SYSTEM CA label) and IBMI_TRUST_LIVE_LIBRARY (where install-objects put
+ITRCATRST): QycdCheckCACertTrust's raw return indicator. Nothing here adds
+to a trust list.
 """
 import hashlib
 import os
@@ -110,3 +119,66 @@ def test_add_is_confirmed_idempotent_and_restorable(store, scratch_kdb):
     store.restore(backup.id)
     assert digest(scratch_kdb) == before
     assert root.cert.sha256 not in {e.cert.sha256 for e in store.list()}
+
+
+# -- issue 10: the interfaces IBM offers, read-only -----------------------------------------
+def test_qcmdexc_runs_cl_and_a_failure_names_its_cpf_id(session):
+    from ibmi_trust.errors import IbmiApiError
+
+    session.run_cl("CHKOBJ OBJ(QSYS/QSYS2) OBJTYPE(*LIB)")
+    with pytest.raises(IbmiApiError) as info:
+        session.run_cl("CHKOBJ OBJ(QSYS/NOSUCHLIB9) OBJTYPE(*LIB)")
+    print("failed QCMDEXC reported as:", info.value.message_id, "|", info.value.message)
+    assert info.value.message_id in ("CPF9801", "CPF9810")
+
+
+def test_services_info_knows_the_services_the_package_uses(session):
+    from ibmi_trust.ibmi import services
+
+    for name in ("CERTIFICATE_INFO", "CERTIFICATE_USAGE_INFO", "QCMDEXC", "JOBLOG_INFO", "USER_INFO"):
+        print(name, services.require(session, name, "the live suite"))
+
+
+def test_this_profile_has_a_password_since_it_connected(session):
+    from ibmi_trust.ibmi.doctor import current_profile
+
+    rows = session.query("user_profile.sql", (current_profile(),))
+    print("USER_INFO:", rows)
+    assert rows and rows[0]["NO_PASSWORD_INDICATOR"].strip() == "NO"
+
+
+def test_qsortvtlsa_receiver_for_the_layout(session):
+    from ibmi_trust.ibmi import tls_attributes
+
+    attributes, why, raw = tls_attributes.retrieve(session)
+    print("QsoRtvTLSA:", why or "understood", "| first 256 bytes of the receiver:", raw[:256].hex())
+    if attributes is not None:
+        print("default protocols", attributes.get("default", "protocols"),
+              "cipher suites", attributes.get("default", "cipher_suites"))
+    assert raw or "not available" in why
+
+
+def test_install_record_and_doctor(session):
+    from ibmi_trust.ibmi import doctor, install_record
+
+    print("install record:", install_record.record_path(), install_record.read())
+    for check in doctor.run_checks(lambda: session):
+        print("doctor:", check.status, check.name, check.detail, check.next)
+
+
+@pytest.mark.skipif(not (os.environ.get("IBMI_TRUST_LIVE_APP_ID") and os.environ.get("IBMI_TRUST_LIVE_CA_LABEL")
+                         and os.environ.get("IBMI_TRUST_LIVE_LIBRARY")),
+                    reason="needs IBMI_TRUST_LIVE_APP_ID, IBMI_TRUST_LIVE_CA_LABEL and IBMI_TRUST_LIVE_LIBRARY")
+def test_qycdcheckcacerttrust_indicator_through_itrcatrst(session):
+    from ibmi_trust.ibmi import apiparm, trust_check
+
+    app, label, lib = (os.environ["IBMI_TRUST_LIVE_APP_ID"], os.environ["IBMI_TRUST_LIVE_CA_LABEL"],
+                       os.environ["IBMI_TRUST_LIVE_LIBRARY"])
+    out = session.call_program(
+        "QycdCheckCACertTrust", trust_check.CHECKER_PROGRAM,
+        [apiparm.fixed_char("app_id", app, 100), apiparm.int4("app_id_len", len(app)),
+         apiparm.fixed_char("ca_label", label, 1024), apiparm.int4("ca_label_len", len(label)),
+         apiparm.fixed_char("indicator", "", 1)], lib=lib, outputs=("indicator",))
+    print("QycdCheckCACertTrust(%s, %s) return indicator %r -> %s" % (
+        app, label, out.get("indicator"), trust_check.check(session, app, label, lib).state))
+    assert str(out.get("indicator") or "").strip()

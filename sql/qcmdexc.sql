@@ -1,0 +1,11 @@
+-- Purpose: run one CL command (CHKOBJ, CRTxxx, SNDPGMMSG, ...) in the database server job
+--          of the existing ODBC connection, so that CL needs no XMLSERVICE.
+-- IBM doc: https://ibm.com/support/knowledgecenter/ssw_ibm_i_75/rzajq/rzajqprocqcmdexc.htm
+--          (one-parameter form: https://www.ibm.com/support/pages/qsys2qcmdex-procedure-no-longer-requires-command-length)
+-- Authority: the authority the CL command itself needs.
+-- Parameters:
+--   1  CL-command-string  the command; a procedure parameter, so the marker is typed by it
+-- A failing command ends the CALL with an SQL error; the CPF id is read from the error
+--   text or, when it is not there, from the job log (cl_escape_message.sql). UNCONFIRMED
+--   which of the two carries it (docs/verify-on-your-system.md).
+CALL QSYS2.QCMDEXC(?)
