@@ -21,10 +21,18 @@ def setting(tmp_path, monkeypatch):
         yield sc, sim, monkeypatch, tmp_path
 
 
+def status_known(sim, monkeypatch):
+    """A system where the CA status can be read (a configured status column, as
+    docs/verify-on-your-system.md describes): the GSKit model can then say trusted."""
+    sim.ca_status_column = "CERTIFICATE_STATUS"
+    monkeypatch.setenv("IBMI_TRUST_CA_STATUS_COLUMN", "CERTIFICATE_STATUS")
+
+
 def test_fix_imports_into_system_and_leaves_an_empty_application_list_alone(setting):
     sc, sim, monkeypatch, tmp_path = setting
     sim.installed_library = "ITRUST"
     monkeypatch.setenv("IBMI_TRUST_LIBRARY", "ITRUST")
+    status_known(sim, monkeypatch)
     store = system_store(sim, monkeypatch, tmp_path, app_id=APP)
     before = run_check(sc.target(), sc.check_options(), store=store)
     assert before.status == "CRITICAL"
@@ -50,6 +58,7 @@ def test_fix_with_a_restricting_application_list_names_the_consent_command(setti
     sim.installed_library = "ITRUST"
     monkeypatch.setenv("IBMI_TRUST_LIBRARY", "ITRUST")
     sim.trust_lists[APP] = ["Simulated Preinstalled Root CA"]
+    status_known(sim, monkeypatch)
     store = system_store(sim, monkeypatch, tmp_path, app_id=APP)
     result = run_fix(sc.target(), sc.check_options(), store=store, confirm=None)
     assert result.status == "OK"                      # *SYSTEM is fixed ...
@@ -59,14 +68,25 @@ def test_fix_with_a_restricting_application_list_names_the_consent_command(setti
     assert len(commands) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="fix --add-to-trust-list needs the option in cli/cmd_fix.py and "
-                                       "extend_trust_list=add_to_trust_list in cli/common.build_store_options (lead)")
-def test_fix_cli_takes_consent_for_a_restricting_list():
+def test_fix_with_consent_adds_the_new_cas_to_a_restricting_list(setting):
     from ibmi_trust.cli.cmd_fix import command
     from ibmi_trust.cli.common import build_store_options
+    from ibmi_trust.errors import ConfigError
 
     assert "add_to_trust_list" in [param.name for param in command.params]
-    assert build_store_options(app_id=APP, add_to_trust_list=True).extend_trust_list is True
+    with pytest.raises(ConfigError):
+        build_store_options(add_to_trust_list=True)                  # consent means nothing without --app-id
+    sc, sim, monkeypatch, tmp_path = setting
+    sim.installed_library = "ITRUST"
+    monkeypatch.setenv("IBMI_TRUST_LIBRARY", "ITRUST")
+    sim.trust_lists[APP] = ["Simulated Preinstalled Root CA"]
+    status_known(sim, monkeypatch)
+    consent = build_store_options(app_id=APP, add_to_trust_list=True).extend_trust_list
+    store = system_store(sim, monkeypatch, tmp_path, app_id=APP, extend_trust_list=consent)
+    result = run_fix(sc.target(), sc.check_options(), store=store, confirm=None)
+    added = [e.label for e in result.change.added]
+    assert result.status == "OK" and len(added) == 2
+    assert sim.trust_lists[APP] == ["Simulated Preinstalled Root CA"] + added
 
 
 def test_failed_import_leaves_system_store_files_as_they_were(setting):
@@ -99,6 +119,7 @@ def test_gskit_partial_chain_setting_decides_whether_a_stored_intermediate_suffi
     sc, sim, monkeypatch, tmp_path = setting
     sim.add_certificate(sc.inter_a.cert, "Scenario Issuing CA A")
     monkeypatch.setenv("IBMI_TRUST_GSKIT_PARTIAL_CHAIN", partial)
+    status_known(sim, monkeypatch)
     store = system_store(sim, monkeypatch, tmp_path)
     result = run_check(sc.target(), sc.check_options(sourcing=False), store=store)
     assert result.status == expected
@@ -124,11 +145,24 @@ def test_check_with_a_disabled_root_is_not_trusted(setting):
     assert run_check(sc.target(), sc.check_options(sourcing=False), store=store).status != "OK"
 
 
-@pytest.mark.xfail(strict=True, reason="needs the GSKit profile change in analyse/ (lead): an anchor whose "
-                                       "enabled state is unknown must not make a chain 'trusted'")
 def test_check_never_says_trusted_on_an_unknown_enabled_state(setting):
     sc, sim, monkeypatch, tmp_path = setting
     _with_root_and_intermediate(sc, sim)           # no status column: enabled state unknown
     store = system_store(sim, monkeypatch, tmp_path)
     assert [e.enabled for e in store.list()] == [None, None, None]
-    assert run_check(sc.target(), sc.check_options(sourcing=False), store=store).status != "OK"
+    result = run_check(sc.target(), sc.check_options(sourcing=False), store=store)
+    assert result.status == "WARNING"
+    report = result.variants[0].report
+    assert report.verdict == "unconfirmed" and "ca-state-unknown" in report.codes()
+    assert "Digital Certificate Manager" in next(f.message for f in report.findings if f.code == "ca-state-unknown")
+
+
+def test_fix_on_a_system_whose_ca_status_is_unknown_imports_and_says_what_to_confirm(setting):
+    """After the import the new CAs' enabled state is as unknown as any other's: the
+    fix is kept (the GSKit model proves the path), the result is WARNING, never OK."""
+    sc, sim, monkeypatch, tmp_path = setting
+    store = system_store(sim, monkeypatch, tmp_path)
+    result = run_fix(sc.target(), sc.check_options(), store=store, confirm=None)
+    assert result.outcome == "fixed" and result.proof.kind == "GSKit model" and result.proof.ok
+    assert result.status == "WARNING" and result.exit_code == 1
+    assert {v.report.verdict for v in result.after.variants} == {"unconfirmed"}

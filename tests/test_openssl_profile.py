@@ -269,9 +269,10 @@ class Lab:
         self.root, (self.inter,), self.leaf = chain(f)
         self.server = None
 
-    def start(self, sent, store, roots=None):
-        self.server = MailServer("smtp", chains=ChainPlan(default=(b"".join(c.pem().encode() for c in sent),
-                                                                     self.leaf.key_pem())), name=HOST).start()
+    def start(self, sent, store, roots=None, minority=None, seed=0):
+        plan = ChainPlan(default=(_pem(sent), self.leaf.key_pem()), minority=minority,
+                         minority_share=0.5 if minority else 0.0)
+        self.server = MailServer("smtp", chains=plan, name=HOST, seed=seed).start()
         self.roots = self.tmp / "roots.pem"
         self.roots.write_text("".join(c.pem() for c in (roots or [self.root.cert])))
         if self.kind == "bundle":
@@ -285,11 +286,14 @@ class Lab:
             subprocess.run(["openssl", "rehash", str(self.location)], check=True, capture_output=True)
         return self
 
+    sni = False
+
     def args(self, *extra):
         return ["%s:%d" % (HOST, self.server.port), "--protocol", "smtp", "--store",
                 "%s:%s" % (self.kind, self.location), "--roots", str(self.roots), "--no-fetch",
-                "--rounds", "1", "--no-sni", "--rate", "500", "--timeout", "3",
-                "--resolve", "%s:%d:127.0.0.1" % (HOST, self.server.port)] + list(extra)
+                "--rounds", "1", "--rate", "500", "--timeout", "3",
+                "--resolve", "%s:%d:127.0.0.1" % (HOST, self.server.port)] + ([] if self.sni else ["--no-sni"]) + \
+            list(extra)
 
     def run(self, command, *extra, env=None):
         return subprocess.run([sys.executable, "-m", "ibmi_trust", command] + self.args(*extra),
@@ -304,6 +308,10 @@ class Lab:
     def close(self):
         if self.server is not None:
             self.server.stop()
+
+
+def _pem(certs) -> bytes:
+    return b"".join(c.pem().encode() for c in certs)
 
 
 @pytest.fixture
@@ -407,3 +415,41 @@ def test_name_mismatch_does_not_block_the_import(lab, referee):
     assert any("host name not checked" in n for n in doc["proof"]["notes"])
     quiet = item.run("check", "--no-check-name")
     assert quiet.returncode == 0, quiet.stdout
+
+
+def test_fix_json_on_a_roll_back(lab, referee):
+    """The server serves another, unfixable chain from its second connection on (a
+    seeded minority draw): the proof's handshake fails, the backup is put back,
+    exit 6, and stdout is still one JSON document saying so."""
+    import random
+
+    item = lab("bundle")
+    stranger = item.f.issue(item.f.name("Stranger Root"), item.f.key(), None)
+    odd = item.f.issue(item.f.name(HOST), item.f.key(), stranger, ca=False, san=[HOST])
+    # draws in accept order: the check's two connections get the default chain, the proof's the other
+    def draws(seed):
+        rng = random.Random(seed)
+        return [rng.random() >= 0.5 for _ in range(6)]
+    seed = next(s for s in range(1000) if draws(s) == [True, True, False, False, False, False])
+    item.start([item.leaf.cert, item.inter.cert], [item.f.issue(item.f.name("Other"), item.f.key(), None).cert],
+               minority=(_pem([odd.cert]), odd.key_pem()), seed=seed)
+    before = item.store_bytes()
+    result = item.run("fix", "--yes", "--json")
+    assert result.returncode == 6, result.stdout + result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["outcome"] == "rolled-back" and not doc["proof"]["ok"]
+    assert "certificate verify failed" in doc["proof"]["failures"][0] and "restored" in doc["error"]
+    assert item.store_bytes() == before
+
+
+def test_proof_of_a_partial_wildcard_name_python_refuses(lab, referee):
+    """OpenSSL's defaults accept the SAN f*.example.test for fx.example.test; Python's
+    client (NO_PARTIAL_WILDCARDS) does not: the proof still proves the path."""
+    item = lab("bundle")
+    item.sni = True
+    item.leaf = item.f.issue(item.f.name("wild"), item.f.key(), item.inter, ca=False, san=["m*.example.test"])
+    item.start([item.leaf.cert, item.inter.cert], [item.f.issue(item.f.name("Other"), item.f.key(), None).cert])
+    fixed = item.run("fix", "--yes", "--json")
+    doc = json.loads(fixed.stdout)
+    assert fixed.returncode == 0 and doc["proof"]["ok"], fixed.stdout + fixed.stderr
+    assert any("Python's name check refuses the name" in n for n in doc["proof"]["notes"])

@@ -274,7 +274,8 @@ def test_password_reaches_no_output_channel_when_fix_imports_through_the_cl_inte
         args = ["fix"] + sc.cli_args("--yes", "--json", "--cl-results", str(results))
         args[args.index("--store") + 1] = "*SYSTEM"
         result = run(*(args + ["--password-file", str(pw_file)]))
-        assert result.exit_code == 0, result.output
+        # imported and kept; WARNING (1) because no simulated column tells whether DCM enabled the CAs
+        assert result.exit_code == 1, result.output
         assert sc.inter_a.cert.sha256 in {cert.sha256 for _label, cert in sim.entries()}
         channels = finish()
         channels.add("CL results", results.read_text(encoding="ascii"))

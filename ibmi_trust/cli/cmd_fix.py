@@ -14,7 +14,12 @@ from ibmi_trust.cli.common import (pass_params, probe_options, rate_options, sou
 @rate_options
 @sourcing_options
 @validator_options
-@click.option("--app-id", metavar="ID", help="IBM i: also add new CAs to this application's CA trust list.")
+@click.option("--app-id", metavar="ID",
+              help="IBM i: the application (DCM ID) that fails; its CA trust list is checked for the new CAs.")
+@click.option("--add-to-trust-list", is_flag=True,
+              help="IBM i, with --app-id: consent to add the new CAs to the application's CA trust list when "
+                   "that list restricts trust and lacks them (never done to an empty list, which trusts every "
+                   "enabled CA).")
 @click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before importing.")
 @click.option("--ssl-rc", metavar="CODE", help="The return code the failing program saw (e.g. -23): say if the findings explain it.")

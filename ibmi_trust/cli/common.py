@@ -90,10 +90,14 @@ def build_probe_options(protocol=None, ehlo=None, timeout=10.0, rounds=None, min
     )
 
 
-def build_store_options(password_env=None, password_file=None, app_id=None, **_ignored):
+def build_store_options(password_env=None, password_file=None, app_id=None, add_to_trust_list=False, **_ignored):
+    from ibmi_trust.errors import ConfigError
     from ibmi_trust.store.spec import StoreOptions
 
-    return StoreOptions(password_env=password_env, password_file=password_file, app_id=app_id)
+    if add_to_trust_list and not app_id:
+        raise ConfigError("--add-to-trust-list needs --app-id (the application whose CA trust list to extend)")
+    return StoreOptions(password_env=password_env, password_file=password_file, app_id=app_id,
+                        extend_trust_list=bool(add_to_trust_list))
 
 
 def normalise_fingerprints(values):
