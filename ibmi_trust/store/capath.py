@@ -313,14 +313,20 @@ def read_linkable(path: Path, name: str):
 
 def linkable_content(data: bytes, name: str):
     """Mirror of openssl rehash: exactly one certificate (or one CRL) in PEM."""
+    try:
+        pem = pemfile.scan(data)
+    except CertificateError as exc:
+        return None, str(exc)
+    if pem.unterminated:                  # OpenSSL's PEM reader gives up on the whole file
+        return None, pem.unterminated_text().replace(", ignored", "")
     groups: List[Dict[str, pemfile.PemBlock]] = []
     current: Dict[str, pemfile.PemBlock] = {}
-    for block in pemfile.blocks(data):
+    for block in pem.blocks:
         slot = "cert" if block.is_cert else "crl" if block.is_crl else "key" if block.is_key else None
         if slot is None:
             continue
         if not block.der:
-            return None, "the base64 of its %s block is broken" % block.label
+            return None, "its %s block is broken: %s" % (block.label, block.problem or "no content")
         if slot in current:
             groups.append(current)
             current = {}
