@@ -147,3 +147,9 @@ def shown(value, limit: int = SHOWN_LIMIT) -> str:
     if len(text) <= limit:
         return repr(text)
     return "%r... (%d characters)" % (text[:limit], len(text))
+
+
+def brief(value, limit: int = SHOWN_LIMIT) -> str:
+    """`value` as it is when short and printable, else as `shown` gives it."""
+    text = str(value)
+    return text if len(text) <= limit and text.isprintable() else shown(text, limit)
