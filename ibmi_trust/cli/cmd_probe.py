@@ -36,6 +36,7 @@ def command(ctx, params):
 
     from ibmi_trust.cli.common import build_probe_options, parse_target
     from ibmi_trust.cli.output import Progress, emit_json
+    from ibmi_trust.errors import ProbeError
     from ibmi_trust.probe import probe, render
     from ibmi_trust.probe.save import save_chains
 
@@ -49,6 +50,8 @@ def command(ctx, params):
     bar = Progress("probing %s" % target.display())
     try:
         result = probe(target, options, progress=bar)
+    except ProbeError as exc:           # the one place the target goes in front of the reason
+        raise type(exc)("could not probe %s: %s" % (target.display(), exc.message), hint=exc.hint) from None
     finally:
         bar.close()
     if params["as_json"]:

@@ -123,4 +123,4 @@ def _no_chain(target: Target, result: ProbeResult, errors: dict) -> ProbeError:
     others = result.attempts - count
     more = " (and %d other failed attempt%s)" % (others, "s" if others != 1 else "") if others else ""
     error = errors[reason]
-    return type(error)("could not probe %s: %s%s" % (target.display(), reason, more), hint=error.hint)
+    return type(error)("%s%s" % (reason, more), hint=error.hint)
