@@ -1,7 +1,7 @@
 """ibmi-trust verify --config FILE: the nightly check of many targets."""
 import click
 
-from ibmi_trust.cli.common import pass_params, rate_options, sourcing_options, store_options
+from ibmi_trust.cli.common import DEADLINE_HELP, pass_params, rate_options, sourcing_options, store_options
 
 
 @click.command("verify")
@@ -11,6 +11,7 @@ from ibmi_trust.cli.common import pass_params, rate_options, sourcing_options, s
 @sourcing_options
 @rate_options
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per network step.")
+@click.option("--deadline", type=float, metavar="SECONDS", help=DEADLINE_HELP)
 @click.option("--min-share", type=click.FloatRange(0.001, 1.0, max_open=True), default=0.05, show_default=True,
               help="Find any chain served on at least this share of connections (with 95% probability).")
 @click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
