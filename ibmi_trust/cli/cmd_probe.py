@@ -28,9 +28,13 @@ def command(ctx, params):
     served on at least --min-share of connections would have been seen with
     probability --confidence (5% and 95% by default). See docs/probe.md.
 
+    The whole probe has a time limit (--deadline); when it runs out, what
+    was captured so far is reported with a note saying what was not done.
+
     \b
-    Exit codes: 0 probed (at least one chain captured),
-    3 could not probe (name not found, refused, timeout, no STARTTLS, handshake failure).
+    Exit codes: 0 probed (at least one chain captured, also when the time
+    limit cut the probe short), 3 could not probe (name not found, refused,
+    timeout, no STARTTLS, handshake failure, no handshake within the limit).
     """
     import dataclasses
 

@@ -27,7 +27,8 @@ def command(ctx, params):
 
     The exit code is the worst status (0 OK, 1 WARNING, 2 CRITICAL,
     3 UNKNOWN). Per-target store/warn-days/app-id come from the file; the
-    options here are defaults.
+    options here are defaults. Each target's probe has its own time limit
+    (--deadline); the targets file is bounded (1 MiB, 1,000 targets).
     """
     from ibmi_trust.cli.common import build_check_options
     from ibmi_trust.cli import remember_cl_results
