@@ -76,11 +76,12 @@ class Cert:
     def _unreadable(self, exc: Exception) -> CertificateError:
         """The one-line reason a certificate cannot be used. A name that cannot
         be read as text is named, with its bad bytes escaped."""
+        if isinstance(exc, DerError):
+            return CertificateError("not a valid X.509 certificate: unreadable TBS structure")
         try:
             issuer_der, subject_der, _spki = certificate_parts(self.der)
-        except DerError as der_exc:
-            return CertificateError("not a valid X.509 certificate: %s" % _short(exc if isinstance(exc, DerError)
-                                                                                else der_exc))
+        except DerError:
+            return CertificateError("not a valid X.509 certificate: %s" % _short(exc))
         for role, name_der in (("subject", subject_der), ("issuer", issuer_der)):
             text, defects = name_text(name_der)
             if defects:

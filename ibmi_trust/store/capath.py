@@ -194,6 +194,8 @@ class CApathStore(FileStore):
         for name, item in sorted(want.items(), key=lambda kv: (kv[1][0] == "link", kv[0])):
             if have.get(name) == item:
                 continue
+            if name not in have and os.path.lexists(str(self.path / name)):
+                continue                        # something foreign holds the name now: never replaced
             if item[0] == "link":
                 fsops.write_symlink(self.path / name, item[1], owner=self.owner)
             else:
