@@ -36,6 +36,15 @@ def der_tlv(data: bytes, pos: int) -> Tuple[int, int, int]:
     return tag, head, end
 
 
+def der_encode(tag: int, content: bytes) -> bytes:
+    """One DER element: tag, definite length, content."""
+    size = len(content)
+    if size < 0x80:
+        return bytes([tag, size]) + content
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(length)]) + length + content
+
+
 def signed_fields(der: bytes) -> List[Tuple[int, int]]:
     """(start, end) of each element inside the "to be signed" SEQUENCE of a
     signed object (certificate or CRL)."""

@@ -190,20 +190,12 @@ def _ca_builder(subject, issuer, subject_pub, issuer_pub, start, days, path_leng
     return builder
 
 
-def _der(tag: int, content: bytes) -> bytes:
-    size = len(content)
-    if size < 0x80:
-        return bytes([tag, size]) + content
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(length)]) + length + content
-
-
 def patched_and_resigned(issued: Issued, old: bytes, new: bytes) -> bytes:
     """DER of `issued`'s certificate with the bytes `old` in its TBS replaced
     by `new` (same length) and signed again by its issuer: certificates no
     builder makes, such as a UTF8String holding bytes that are not UTF-8."""
     from cryptography.hazmat.primitives.asymmetric import padding
-    from ibmi_trust.certs.der import der_tlv
+    from ibmi_trust.certs.der import der_encode, der_tlv
 
     if len(old) != len(new):
         raise ValueError("old and new must have the same length")
@@ -220,4 +212,4 @@ def patched_and_resigned(issued: Issued, old: bytes, new: bytes) -> bytes:
         signature = signer.sign(tbs, ec.ECDSA(hashes.SHA256()))
     else:
         signature = signer.sign(tbs, padding.PKCS1v15(), hashes.SHA256())
-    return _der(0x30, tbs + algorithm + _der(0x03, b"\x00" + signature))
+    return der_encode(0x30, tbs + algorithm + der_encode(0x03, b"\x00" + signature))
