@@ -48,8 +48,16 @@ class ConnectError(ProbeError):
     """TCP connection refused, unreachable or timed out."""
 
 
+class ConnectTimeout(ConnectError):
+    """No TCP answer within the time allowed (a stall, not a refusal)."""
+
+
 class ProbeTimeout(ProbeError):
     """The server stopped answering mid-conversation."""
+
+
+class ProbeDeadline(ProbeTimeout):
+    """The whole probe's time limit ran out during this conversation."""
 
 
 class StartTLSError(ProbeError):
@@ -109,6 +117,12 @@ class CertificateError(IbmiTrustError):
     """Input that should be a certificate is not one."""
 
 
+class BadCertificateName(CertificateError):
+    """A certificate whose subject or issuer cannot be read as text (e.g. a
+    UTF8String holding bytes that are not UTF-8); the message shows the name
+    with the bad bytes escaped."""
+
+
 class FixRefused(IbmiTrustError):
     """fix will not do what it was asked (unapproved root, declined)."""
 
@@ -119,3 +133,23 @@ class RolledBack(IbmiTrustError):
     """fix imported, the re-probe did not prove the fix, the store was restored."""
 
     exit_code = EXIT_ROLLED_BACK
+
+
+# --- showing untrusted text in a message --------------------------------
+SHOWN_LIMIT = 80
+
+
+def shown(value, limit: int = SHOWN_LIMIT) -> str:
+    """`value` quoted for a one-line message: control characters escaped and,
+    past `limit` characters, cut with its full length said (a 10 KB host name
+    is echoed as 80 characters, once)."""
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return "%r... (%d characters)" % (text[:limit], len(text))
+
+
+def brief(value, limit: int = SHOWN_LIMIT) -> str:
+    """`value` as it is when short and printable, else as `shown` gives it."""
+    text = str(value)
+    return text if len(text) <= limit and text.isprintable() else shown(text, limit)

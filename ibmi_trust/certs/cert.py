@@ -1,7 +1,8 @@
 """`Cert`: one X.509 certificate as DER bytes plus the facts every stage asks.
 
 Immutable and hashable by its SHA-256 fingerprint, so sets and dicts of
-certificates deduplicate naturally. Parsing is done once, on creation.
+certificates deduplicate naturally. Parsing is done once, on creation, and
+every field that can fail is read inside one guard (`_read_fields`).
 """
 import base64
 import datetime
@@ -12,8 +13,8 @@ from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
 
 from ibmi_trust.certs import compat
-from ibmi_trust.certs.der import DerError, certificate_parts
-from ibmi_trust.errors import CertificateError
+from ibmi_trust.certs.der import DerError, certificate_parts, name_text, printable
+from ibmi_trust.errors import BadCertificateName, CertificateError
 from ibmi_trust.timestamps import iso_utc
 
 
@@ -22,37 +23,71 @@ class Cert:
         "der", "x509", "sha256", "subject", "issuer", "subject_der", "issuer_der",
         "not_before", "not_after", "ski", "aki", "is_ca", "path_length",
         "can_sign_certs", "ca_issuers", "spki_sha256", "serial", "subject_key", "issuer_key",
+        "common_name", "_dns_names", "_ip_names",
     )
 
     def __init__(self, der: bytes):
-        try:
-            parsed = compat.load_der(bytes(der))
-        except Exception as exc:  # cryptography raises ValueError and friends
-            raise CertificateError("not a valid X.509 certificate: %s" % _short(exc)) from None
         self.der = bytes(der)
-        self.x509 = parsed
         self.sha256 = hashlib.sha256(self.der).hexdigest()
-        self.subject = _name_text(parsed.subject)
-        self.issuer = _name_text(parsed.issuer)
-        try:   # names and key exactly as encoded (see certs/der.py)
+        try:
+            self.x509 = compat.load_der(self.der)
+        except Exception as exc:  # cryptography raises ValueError and friends
+            raise self._unreadable(exc) from None
+        self._read_fields()
+
+    def _read_fields(self) -> None:
+        """Read every field that can fail, once, inside one guard.
+
+        cryptography parses lazily: a name holding invalid UTF-8 loads fine
+        and raises only when `.subject` is read (and 3.4 refuses the whole
+        certificate). Everything the stages read later is taken here, so a
+        bad certificate is one CertificateError now (a problem line in a
+        store listing), never a traceback later.
+        """
+        parsed = self.x509
+        try:
             self.issuer_der, self.subject_der, spki = certificate_parts(self.der)
-        except DerError:
-            raise CertificateError("not a valid X.509 certificate: unreadable TBS structure") from None
-        self.not_before = compat.not_before(parsed)
-        self.not_after = compat.not_after(parsed)
-        self.serial = parsed.serial_number
+            subject, issuer = parsed.subject, parsed.issuer
+            extensions = parsed.extensions            # duplicate or malformed known extensions raise here
+            self.subject = _name_text(subject)
+            self.issuer = _name_text(issuer)
+            self.subject_key = _name_key(subject)     # for comparing names (RFC 5280 7.1)
+            self.issuer_key = _name_key(issuer)
+            self.common_name = _common_name(subject) or self.subject
+            self.not_before = compat.not_before(parsed)
+            self.not_after = compat.not_after(parsed)
+            self.serial = parsed.serial_number
+        except Exception as exc:
+            raise self._unreadable(exc) from None
         self.spki_sha256 = hashlib.sha256(spki).hexdigest()
-        self.subject_key = _name_key(parsed.subject)   # for comparing names (RFC 5280 7.1)
-        self.issuer_key = _name_key(parsed.issuer)
-        self.ski = _ext_value(parsed, x509.SubjectKeyIdentifier, lambda v: v.digest.hex())
-        self.aki = _ext_value(parsed, x509.AuthorityKeyIdentifier,
+        self.ski = _ext_value(extensions, x509.SubjectKeyIdentifier, lambda v: v.digest.hex())
+        self.aki = _ext_value(extensions, x509.AuthorityKeyIdentifier,
                               lambda v: v.key_identifier.hex() if v.key_identifier else None)
-        bc = _ext_value(parsed, x509.BasicConstraints, lambda v: v)
+        bc = _ext_value(extensions, x509.BasicConstraints, lambda v: v)
         self.is_ca = bool(bc and bc.ca)
         self.path_length = bc.path_length if bc else None
-        ku = _ext_value(parsed, x509.KeyUsage, lambda v: v)
+        ku = _ext_value(extensions, x509.KeyUsage, lambda v: v)
         self.can_sign_certs = True if ku is None else bool(ku.key_cert_sign)
-        self.ca_issuers = _aia_ca_issuers(parsed)
+        self.ca_issuers = _aia_ca_issuers(extensions)
+        san = _ext_value(extensions, x509.SubjectAlternativeName, lambda v: v)
+        self._dns_names = tuple(_san_values(san, x509.DNSName, str))
+        self._ip_names = tuple(_san_values(san, x509.IPAddress, str))
+
+    def _unreadable(self, exc: Exception) -> CertificateError:
+        """The one-line reason a certificate cannot be used. A name that cannot
+        be read as text is named, with its bad bytes escaped."""
+        if isinstance(exc, DerError):
+            return CertificateError("not a valid X.509 certificate: unreadable TBS structure")
+        try:
+            issuer_der, subject_der, _spki = certificate_parts(self.der)
+        except DerError:
+            return CertificateError("not a valid X.509 certificate: %s" % _short(exc))
+        for role, name_der in (("subject", subject_der), ("issuer", issuer_der)):
+            text, defects = name_text(name_der)
+            if defects:
+                return BadCertificateName("certificate SHA-256 %s: its %s holds %s: %s"
+                                          % (self.sha256, role, defects[0], text))
+        return CertificateError("not a valid X.509 certificate: %s" % _short(exc))
 
     # -- identity -------------------------------------------------------
     def __eq__(self, other):
@@ -76,11 +111,6 @@ class Cert:
     @property
     def self_signed(self) -> bool:
         return self.self_issued and compat.signed_by(self.x509, self.x509)
-
-    @property
-    def common_name(self) -> str:
-        attrs = self.x509.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        return str(attrs[0].value) if attrs else self.subject
 
     def pem(self) -> str:
         body = base64.b64encode(self.der).decode("ascii")
@@ -121,12 +151,10 @@ class Cert:
         return type(key).__name__.replace("PublicKey", "").lstrip("_"), 256
 
     def dns_names(self) -> List[str]:
-        san = _ext_value(self.x509, x509.SubjectAlternativeName, lambda v: v)
-        return list(san.get_values_for_type(x509.DNSName)) if san else []
+        return list(self._dns_names)
 
     def ip_names(self) -> List[str]:
-        san = _ext_value(self.x509, x509.SubjectAlternativeName, lambda v: v)
-        return [str(ip) for ip in san.get_values_for_type(x509.IPAddress)] if san else []
+        return list(self._ip_names)
 
     def summary(self) -> dict:
         """The JSON-ready facts (schema: docs/json-schema.md)."""
@@ -151,9 +179,17 @@ def _short(exc: Exception) -> str:
 
 def _name_text(name: x509.Name) -> str:
     try:
-        return name.rfc4514_string()
+        return printable(name.rfc4514_string())   # no control characters reach a terminal
     except Exception:  # exotic attribute types
-        return repr(name)
+        return printable(repr(name))
+
+
+def _common_name(name: x509.Name) -> Optional[str]:
+    try:
+        attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return printable(str(attrs[0].value)) if attrs else None
+    except Exception:  # a value that is not text
+        return None
 
 
 def names_match(key_a: Optional[Tuple], key_b: Optional[Tuple]) -> bool:
@@ -172,18 +208,27 @@ def _name_key(name: x509.Name) -> Optional[Tuple]:
         return None
 
 
-def _ext_value(cert, ext_class, pick):
+def _ext_value(extensions, ext_class, pick):
     try:
-        return pick(cert.extensions.get_extension_for_class(ext_class).value)
+        return pick(extensions.get_extension_for_class(ext_class).value)
     except x509.ExtensionNotFound:
         return None
     except Exception:  # a malformed extension must not make the cert unusable
         return None
 
 
-def _aia_ca_issuers(cert) -> Tuple[str, ...]:
+def _san_values(san, kind, convert) -> List[str]:
+    if san is None:
+        return []
     try:
-        aia = cert.extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_INFORMATION_ACCESS).value
+        return [convert(value) for value in san.get_values_for_type(kind)]
+    except Exception:  # a value that is not text
+        return []
+
+
+def _aia_ca_issuers(extensions) -> Tuple[str, ...]:
+    try:
+        aia = extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_INFORMATION_ACCESS).value
     except Exception:
         return ()
     urls = []

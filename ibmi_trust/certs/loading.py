@@ -2,34 +2,122 @@
 
 Broken blocks in a PEM bundle are skipped and reported, not fatal: a store
 with one garbage entry must still be readable.
+
+The PEM reader is a single pass over the lines (no regular expression, no
+backtracking), so its time grows with the input's length whatever the input
+holds: a megabyte of `-----BEGIN` lines without an END costs milliseconds.
+As OpenSSL's PEM reader does, a block starts with a `-----BEGIN LABEL-----`
+line and ends at the first `-----END ...-----` line; a BEGIN line inside a
+block, or the end of the input, leaves that block unterminated (counted and
+reported, never a certificate). Besides the byte limit, a total budget
+bounds the work: at most MAX_BLOCKS blocks, and an optional deadline checked
+between blocks (the AIA fetcher passes its time limit).
 """
 import base64
 import binascii
-import re
+import time
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 from ibmi_trust.certs.cert import Cert
-from ibmi_trust.errors import CertificateError
+from ibmi_trust.errors import BadCertificateName, CertificateError
 
-PEM_BLOCK_RE = re.compile(
-    rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL
-)
 MAX_INPUT_BYTES = 64 * 1024 * 1024
+MAX_BLOCKS = 100000               # a root program holds ~150; a year of CT logs would not reach this
+MAX_LABEL = 64
+MAX_PROBLEMS_LISTED = 20          # broken blocks reported one by one; the rest as a count
 CERT_LABELS = ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE")
+_BEGIN, _END, _DASHES = b"-----BEGIN ", b"-----END ", b"-----"
+_LABEL_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ")
+_BOM = b"\xef\xbb\xbf"
+
+
+class RawBlock(NamedTuple):
+    label: str
+    der: bytes          # b"" when the block is broken (see `problem`)
+    start: int          # offset of "-----BEGIN"
+    end: int            # offset just after "-----END ...-----"
+    problem: str        # "" for a well-formed block
+
+
+class PemScan(NamedTuple):
+    blocks: List[RawBlock]
+    unterminated: int   # BEGIN lines whose block never ended
+    first_unterminated: int   # 1-based line number of the first one (0: none)
+
+    def unterminated_text(self) -> str:
+        """One line about the BEGIN lines that never ended ("" when none)."""
+        if not self.unterminated:
+            return ""
+        return ("%d BEGIN line%s without a matching END line (first at line %d), ignored"
+                % (self.unterminated, "" if self.unterminated == 1 else "s", self.first_unterminated))
+
+
+def scan_pem(data: bytes) -> PemScan:
+    """Every PEM block in `data`, in one pass over its lines.
+
+    Raises CertificateError beyond MAX_BLOCKS blocks (the work budget).
+    """
+    blocks: List[RawBlock] = []
+    unterminated = first_unterminated = 0
+    label: Optional[str] = None
+    start = start_line = 0
+    body: List[bytes] = []
+    pos = len(_BOM) if data.startswith(_BOM) else 0
+    first = data[pos:] if pos else data
+    for number, line in enumerate(first.split(b"\n"), 1):
+        line_start, pos = pos, pos + len(line) + 1
+        text = line.rstrip()
+        if text.startswith(_BEGIN):
+            opened = _label(text, _BEGIN)
+            if opened is not None:
+                if label is not None:
+                    unterminated += 1
+                    first_unterminated = first_unterminated or start_line
+                label, start, start_line, body = opened, line_start, number, []
+                continue
+        if label is None:
+            continue
+        if text.startswith(_END):
+            closed = _label(text, _END)
+            if closed == label:
+                der, problem = _decode(body)
+            else:
+                der, problem = b"", "its END line names %s" % (closed or "no valid label")
+            blocks.append(RawBlock(label, der, start, line_start + len(text), problem))
+            if len(blocks) > MAX_BLOCKS:
+                raise CertificateError("more than %d PEM blocks; not read any further" % MAX_BLOCKS)
+            label = None
+            continue
+        body.append(text)
+    if label is not None:
+        unterminated += 1
+        first_unterminated = first_unterminated or start_line
+    return PemScan(blocks, unterminated, first_unterminated)
+
+
+def _label(line: bytes, prefix: bytes) -> Optional[str]:
+    """LABEL of a `-----BEGIN LABEL-----` / `-----END LABEL-----` line, else None."""
+    if not line.endswith(_DASHES) or len(line) < len(prefix) + len(_DASHES) + 1:
+        return None
+    label = line[len(prefix):-len(_DASHES)]
+    if len(label) > MAX_LABEL or not _LABEL_BYTES.issuperset(label):
+        return None
+    return label.decode("ascii")
+
+
+def _decode(body: List[bytes]) -> Tuple[bytes, str]:
+    """The DER of a block's body; header lines ("Proc-Type: ...") are skipped."""
+    text = b"".join(line.strip() for line in body if b":" not in line)
+    try:
+        return base64.b64decode(text, validate=True), ""
+    except (binascii.Error, ValueError):
+        return b"", "its base64 is broken"
 
 
 def pem_blocks(data: bytes) -> List[Tuple[str, bytes]]:
-    """[(label, der)] for each well-formed PEM block; bad base64 is skipped."""
-    out = []
-    for match in PEM_BLOCK_RE.finditer(data):
-        label = match.group(1).decode("ascii")
-        body = b"".join(line.strip() for line in match.group(2).splitlines() if b":" not in line)
-        try:
-            out.append((label, base64.b64decode(body, validate=True)))
-        except (binascii.Error, ValueError):
-            out.append((label, b""))
-    return out
+    """[(label, der)] for each PEM block; a broken block has der b""."""
+    return [(block.label, block.der) for block in scan_pem(data).blocks]
 
 
 def cert_from_block(label: str, der: bytes) -> Cert:
@@ -46,36 +134,32 @@ def cert_from_block(label: str, der: bytes) -> Cert:
     return Cert(der)
 
 
-def load_certificates(data: bytes, *, strict: bool = True, problems: list = None) -> List[Cert]:
+def check_deadline(deadline: Optional[float], done: int) -> None:
+    """CertificateError once `deadline` (time.monotonic()) has passed."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise CertificateError("gave up reading certificates: time limit reached after %d block%s"
+                               % (done, "" if done == 1 else "s"))
+
+
+def load_certificates(data: bytes, *, strict: bool = True, problems: list = None,
+                      deadline: Optional[float] = None) -> List[Cert]:
     """Certificates in `data`, in order.
 
     PEM text may hold CERTIFICATE and PKCS7 blocks (other blocks, such as
     keys, are ignored). Binary input is tried as one DER certificate, then as
     DER PKCS#7 (a .p7c from AIA). With strict=False broken PEM blocks are
-    appended to `problems` instead of raising.
+    appended to `problems` instead of raising (the first MAX_PROBLEMS_LISTED
+    one by one, then their number). `deadline` (a time.monotonic() value)
+    bounds the whole parse: past it, CertificateError.
     """
     if len(data) > MAX_INPUT_BYTES:
         raise CertificateError("input is larger than %d bytes" % MAX_INPUT_BYTES)
     if b"-----BEGIN" in data:
-        certs: List[Cert] = []
-        for index, (label, der) in enumerate(pem_blocks(data)):
-            try:
-                if label in CERT_LABELS:
-                    if not der:
-                        raise CertificateError("PEM block %d is not valid base64" % (index + 1))
-                    certs.append(cert_from_block(label, der))
-                elif label == "PKCS7":
-                    certs.extend(_pkcs7(der))
-            except CertificateError as exc:
-                if strict:
-                    raise
-                if problems is not None:
-                    problems.append("block %d: %s" % (index + 1, exc))
-        if not certs and strict:
-            raise CertificateError("no certificate found in PEM input")
-        return certs
+        return _load_pem(data, strict, problems, deadline)
     try:
         return [Cert(data)]
+    except BadCertificateName:
+        raise                                     # a certificate, with a named defect
     except CertificateError:
         pass
     try:
@@ -84,6 +168,35 @@ def load_certificates(data: bytes, *, strict: bool = True, problems: list = None
         raise CertificateError("not a certificate (tried PEM, DER and PKCS#7)") from None
     if not certs:
         raise CertificateError("PKCS#7 structure holds no certificate")
+    return certs
+
+
+def _load_pem(data: bytes, strict: bool, problems: Optional[list], deadline: Optional[float]) -> List[Cert]:
+    scan = scan_pem(data)
+    certs: List[Cert] = []
+    broken = 0
+    for index, block in enumerate(scan.blocks):
+        check_deadline(deadline, index)
+        try:
+            if block.label in CERT_LABELS:
+                if block.problem:
+                    raise CertificateError("PEM block %d: %s" % (index + 1, block.problem))
+                certs.append(cert_from_block(block.label, block.der))
+            elif block.label == "PKCS7":
+                certs.extend(_pkcs7(block.der))
+        except CertificateError as exc:
+            if strict:
+                raise
+            broken += 1
+            if problems is not None and broken <= MAX_PROBLEMS_LISTED:
+                problems.append("block %d: %s" % (index + 1, exc))
+    if problems is not None and broken > MAX_PROBLEMS_LISTED:
+        problems.append("%d more broken blocks not listed" % (broken - MAX_PROBLEMS_LISTED))
+    if problems is not None and scan.unterminated:
+        problems.append(scan.unterminated_text())
+    if not certs and strict:
+        more = "; " + scan.unterminated_text() if scan.unterminated else ""
+        raise CertificateError("no certificate found in PEM input%s" % more)
     return certs
 
 

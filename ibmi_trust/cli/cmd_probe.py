@@ -28,14 +28,19 @@ def command(ctx, params):
     served on at least --min-share of connections would have been seen with
     probability --confidence (5% and 95% by default). See docs/probe.md.
 
+    The whole probe has a time limit (--deadline); when it runs out, what
+    was captured so far is reported with a note saying what was not done.
+
     \b
-    Exit codes: 0 probed (at least one chain captured),
-    3 could not probe (name not found, refused, timeout, no STARTTLS, handshake failure).
+    Exit codes: 0 probed (at least one chain captured, also when the time
+    limit cut the probe short), 3 could not probe (name not found, refused,
+    timeout, no STARTTLS, handshake failure, no handshake within the limit).
     """
     import dataclasses
 
     from ibmi_trust.cli.common import build_probe_options, parse_target
     from ibmi_trust.cli.output import Progress, emit_json
+    from ibmi_trust.errors import ProbeError
     from ibmi_trust.probe import probe, render
     from ibmi_trust.probe.save import save_chains
 
@@ -49,6 +54,8 @@ def command(ctx, params):
     bar = Progress("probing %s" % target.display())
     try:
         result = probe(target, options, progress=bar)
+    except ProbeError as exc:           # the one place the target goes in front of the reason
+        raise type(exc)("could not probe %s: %s" % (target.display(), exc.message), hint=exc.hint) from None
     finally:
         bar.close()
     if params["as_json"]:

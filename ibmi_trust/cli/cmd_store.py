@@ -106,8 +106,10 @@ def add_command(ctx, store, as_json, files, trust_roots, dry_run, add_to_trust_l
     Certificates already in the store are reported and left alone.
     """
     from ibmi_trust.certs import load_certificate_file
+    from ibmi_trust.cli.common import normalise_fingerprints
     from ibmi_trust.store.approval import check_addable, unused_approvals
 
+    normalise_fingerprints(trust_roots)          # not a SHA-256: a usage error (exit 3), as in fix
     certs = list(dict.fromkeys(c for path in files for c in load_certificate_file(path)))
     check_addable(certs, trust_roots)
     if add_to_trust_list:

@@ -1,7 +1,8 @@
 """ibmi-trust verify --config FILE: the nightly check of many targets."""
 import click
 
-from ibmi_trust.cli.common import pass_params, rate_options, sourcing_options, store_options, validator_options
+from ibmi_trust.cli.common import (DEADLINE_HELP, pass_params, rate_options, sourcing_options, store_options,
+                                   validator_options)
 
 
 @click.command("verify")
@@ -12,6 +13,7 @@ from ibmi_trust.cli.common import pass_params, rate_options, sourcing_options, s
 @validator_options
 @rate_options
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per network step.")
+@click.option("--deadline", type=float, metavar="SECONDS", help=DEADLINE_HELP)
 @click.option("--min-share", type=click.FloatRange(0.001, 1.0, max_open=True), default=0.05, show_default=True,
               help="Find any chain served on at least this share of connections (with 95% probability).")
 @click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
@@ -29,7 +31,8 @@ def command(ctx, params):
 
     The exit code is the worst status (0 OK, 1 WARNING, 2 CRITICAL,
     3 UNKNOWN). Per-target store/warn-days/app-id come from the file; the
-    options here are defaults.
+    options here are defaults. Each target's probe has its own time limit
+    (--deadline); the targets file is bounded (1 MiB, 1,000 targets).
     """
     from ibmi_trust.cli.common import build_check_options
     from ibmi_trust.cli import remember_cl_results

@@ -14,11 +14,17 @@ def _compose(*decorators):
     return wrap
 
 
+DEADLINE_HELP = ("Time limit of each whole probe (also each probe of check and fix, each verify target); "
+                 "when it runs out, what was captured so far is reported with what was not done. Default: "
+                 "--timeout x ceil(planned handshakes / --concurrency) + planned handshakes / --rate, at least "
+                 "4 x --timeout: 156 s with the defaults, 21 s with --timeout 1.")
+
 probe_options = _compose(
     click.option("--protocol", type=click.Choice(["smtp", "submission", "smtps", "imap", "imaps", "pop3", "pop3s", "https"]),
                  help="Protocol; inferred from the port when omitted (25 smtp, 587 submission, 465 smtps, ...)."),
     click.option("--ehlo", metavar="NAME", help="Name to send in EHLO (default: this host's name)."),
     click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per network step."),
+    click.option("--deadline", type=float, metavar="SECONDS", help=DEADLINE_HELP),
     click.option("--rounds", type=click.IntRange(1, 1000), help="Force N rounds over every address/SNI/key-type combination."),
     click.option("--min-share", type=click.FloatRange(0.001, 1.0, max_open=True), default=0.05, show_default=True,
                  help="Find any chain served on at least this share of connections (with 95% probability)."),
@@ -75,7 +81,8 @@ def build_validator_options(seclevel=None, no_check_name=False, **_ignored):
 
 
 def build_probe_options(protocol=None, ehlo=None, timeout=10.0, rounds=None, min_share=0.05, resolve=(),
-                        no_sni=False, tls_version=None, like_system=False, rate=10.0, concurrency=4, **_ignored):
+                        no_sni=False, tls_version=None, like_system=False, rate=10.0, concurrency=4,
+                        deadline=None, **_ignored):
     from ibmi_trust.probe import ProbeOptions
     from ibmi_trust.probe.target import parse_resolve
 
@@ -86,7 +93,7 @@ def build_probe_options(protocol=None, ehlo=None, timeout=10.0, rounds=None, min
         timeout=timeout, ehlo=ehlo, rounds=rounds, min_share=min_share,
         sni=("off",) if (no_sni or like_system) else ("on", "off"),
         tls_version=tls_version, resolve=pinned or None, like_system=like_system,
-        rate=rate, concurrency=concurrency,
+        rate=rate, concurrency=concurrency, deadline=deadline,
     )
 
 

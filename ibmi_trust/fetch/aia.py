@@ -2,7 +2,9 @@
 
 Answers are DER, PEM or PKCS#7 certs-only (.p7c), in any of them one or
 more certificates. Everything that goes wrong becomes a Finding in the
-answer (aia-fetch-failed, aia-not-followed), never an exception.
+answer (aia-fetch-failed, aia-not-followed), never an exception. Download
+and parsing share the per-URL time limit (the PEM reader is linear and
+checks the deadline between blocks), so a hostile answer costs at most that.
 """
 import threading
 import time
@@ -74,21 +76,22 @@ class AiaClient:
                                     "(%d downloads, %.0f s)" % (self.max_fetches, self.budget))
             self.fetches += 1
         started = time.monotonic()
-        try:
-            response = fetch(url, timeout=min(self.timeout, left), max_bytes=self.max_bytes,
-                             max_redirects=self.max_redirects)
+        limit = min(self.timeout, left)
+        problems: List[str] = []
+        try:     # download and parse share one time limit: parsing counts against it
+            response = fetch(url, timeout=limit, max_bytes=self.max_bytes, max_redirects=self.max_redirects)
+            certs = load_certificates(response.body, strict=False, problems=problems, deadline=started + limit)
         except FetchFailed as exc:
             return self._failed(url, child, exc.reason, exc.message)
+        except CertificateError as exc:
+            certs, problems = [], [exc.message]
         finally:
             with self._lock:
                 self.seconds += time.monotonic() - started
-        try:
-            certs = load_certificates(response.body, strict=False)
-        except CertificateError:
-            certs = []
         if not certs:
-            return self._failed(url, child, "not-a-certificate", "the answer is not a certificate (%s, %d bytes)"
-                                % (response.content_type or "no content type", len(response.body)))
+            why = ": " + problems[0][:160] if problems else ""
+            return self._failed(url, child, "not-a-certificate", "the answer is not a certificate (%s, %d bytes%s)"
+                                % (response.content_type or "no content type", len(response.body), why))
         return AiaAnswer(url, tuple(certs), None)
 
     @staticmethod

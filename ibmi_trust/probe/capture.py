@@ -21,23 +21,25 @@ class Capture(NamedTuple):
 
 
 def capture_offer(address: str, port: int, dialogue: Optional[str], *, sni: Optional[str],
-                  offer: offers.Offer, ehlo: Optional[str], timeout: float) -> Capture:
-    """The chain served to `offer` at address:port (dialogue: "smtp", "imap", "pop3" or None)."""
+                  offer: offers.Offer, ehlo: Optional[str], timeout: float,
+                  deadline: Optional[float] = None) -> Capture:
+    """The chain served to `offer` at address:port (dialogue: "smtp", "imap", "pop3" or None).
+    `deadline` (time.monotonic()) ends the conversation when the whole probe's time is up."""
     reasons = []
     for method in methods.candidates():
         try:
-            return _capture_once(method, address, port, dialogue, sni, offer, ehlo, timeout)
+            return _capture_once(method, address, port, dialogue, sni, offer, ehlo, timeout, deadline)
         except methods.Unusable as exc:
             methods.disable(method, str(exc))
             reasons.append("%s: %s" % (method, exc))
     raise ProbeError("cannot read the certificate chain in this Python (%s)" % ("; ".join(reasons) or "no method"))
 
 
-def _capture_once(method, address, port, dialogue, sni, offer, ehlo, timeout) -> Capture:
+def _capture_once(method, address, port, dialogue, sni, offer, ehlo, timeout, deadline=None) -> Capture:
     if method == "sniff":
         offer = offer.capped(methods.SNIFF_MAX_VERSION)
     ctx = offers.context_for(offer)
-    with Wire(address, port, timeout) as wire:
+    with Wire(address, port, timeout, deadline) as wire:
         starttls.negotiate(wire, dialogue, ehlo)
         try:
             session = handshake(wire, ctx, sni, record=methods.needs_raw_bytes(method))

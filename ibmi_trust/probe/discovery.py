@@ -5,9 +5,18 @@ Handshakes run in rounds (each active combination once per round, in an
 order shuffled per round so a round-robin load balancer cannot alias with
 our order), through the shared per-host limiter (probe.ratelimit). A
 combination that has failed twice and never succeeded is abandoned (an RSA
-offer to an ECDSA-only server will not start working); if that leaves fewer
-successful handshakes than the rule needs, whole extra rounds over the
-working combinations top them up (at most as many rounds again).
+offer to an ECDSA-only server will not start working), and so is one that
+stalled twice (no answer within --timeout, or a conversation trickled past
+its cap), even after a success: a stall costs up to a whole conversation,
+so a server that answers once and then stalls cannot keep the probe going.
+If that leaves fewer successful handshakes than the rule needs, whole extra
+rounds over the working combinations top them up (at most as many rounds
+again).
+
+The whole probe has a time limit (ProbeOptions.time_limit, on by default):
+no handshake starts after it, and every conversation under way ends at it.
+What was captured by then is the result, with notes saying what was not
+done; no chain at all is a ProbeError.
 """
 import random
 from collections import Counter
@@ -15,7 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, List, Optional, Tuple
 
-from ibmi_trust.errors import CertificateError, ProbeError
+from ibmi_trust.errors import CertificateError, ConnectTimeout, ProbeDeadline, ProbeError, ProbeTimeout
 from ibmi_trust.probe import like_system, offers, ratelimit, stopping
 from ibmi_trust.probe.capture import capture_offer
 from ibmi_trust.probe.options import ProbeOptions
@@ -25,6 +34,7 @@ from ibmi_trust.probe.target import Target
 
 Progress = Optional[Callable[[int, int], None]]
 ABANDON_AFTER = 2               # failures without any success
+STALLS_TO_ABANDON = 2           # stalls, successes or not
 
 
 def plan(target: Target, options: ProbeOptions, addresses: List[str]) -> Tuple[List[Combo], dict, List[str]]:
@@ -56,44 +66,61 @@ def probe(target: Target, options: Optional[ProbeOptions] = None, progress: Prog
     result = ProbeResult(target, options, addresses, combos)
     result.notes.extend(notes)
     needed = stopping.handshakes_needed(options.min_share, options.confidence)
-    errors = _run_rounds(result, offer_map, needed, progress)
+    planned = options.rounds or stopping.rounds_needed(needed, len(combos))
+    result.time_limit = options.time_limit(planned * len(combos))
+    errors = _run_rounds(result, offer_map, needed, planned, started + result.time_limit, progress)
     result.finish()
     result.elapsed = time.monotonic() - started
     result.guarantee = dict(stopping.guarantee(result.handshakes, options.min_share, options.confidence),
                             combinations=len(combos), combinations_covered=len(result.covered()),
                             rounds=result.rounds)
+    if result.time_limit_reached:
+        result.notes.append(_not_done(result, planned))
     if not result.handshakes:
         raise _no_chain(target, result, errors)
     return result
 
 
-def _run_rounds(result: ProbeResult, offer_map: dict, needed: int, progress: Progress) -> Dict[str, ProbeError]:
-    """Handshake round after round until the rule is met; returns reason -> first exception."""
+def _run_rounds(result: ProbeResult, offer_map: dict, needed: int, planned: int, deadline: float,
+                progress: Progress) -> Dict[str, ProbeError]:
+    """Handshake round after round until the rule is met or time is up;
+    returns reason -> first exception."""
     target, options = result.target, result.options
-    planned = options.rounds or stopping.rounds_needed(needed, len(result.combos))
     limit = planned if options.rounds else 2 * planned          # top-up rounds at most double the plan
     limiter = ratelimit.limiter_for(target.host, options.rate, options.concurrency)
     rng = random.Random(options.seed)
-    successes, failures = Counter(), Counter()
+    successes, failures, stalls = Counter(), Counter(), Counter()
     errors: Dict[str, ProbeError] = {}
     total = planned * len(result.combos)
 
     def attempt(combo: Combo):
+        if time.monotonic() >= deadline:
+            return None                                          # not started: the time is up
         with limiter.slot():
+            if time.monotonic() >= deadline:
+                return None
             try:
                 return capture_offer(combo.address, target.port, target.dialogue, sni=combo.sni,
-                                     offer=offer_map[combo.key_type], ehlo=options.ehlo, timeout=options.timeout)
+                                     offer=offer_map[combo.key_type], ehlo=options.ehlo, timeout=options.timeout,
+                                     deadline=deadline)
             except ProbeError as exc:
                 return exc
 
+    def more_to_do() -> bool:
+        return bool(active) and result.rounds < limit and not (result.rounds >= planned and result.handshakes >= needed)
+
     active = list(result.combos)
     with ThreadPoolExecutor(max_workers=options.concurrency) as pool:
-        while active and result.rounds < limit and not (result.rounds >= planned and result.handshakes >= needed):
+        while more_to_do() and time.monotonic() < deadline:
             order = list(active)
             rng.shuffle(order)
             if result.rounds >= planned:
                 total += len(order)
+            cut = 0
             for combo, outcome in zip(order, pool.map(attempt, order)):
+                if outcome is None or isinstance(outcome, ProbeDeadline):
+                    cut += 1                                     # ended by the time limit, not by the server
+                    continue
                 result.attempts += 1
                 if not isinstance(outcome, ProbeError):
                     try:
@@ -103,19 +130,45 @@ def _run_rounds(result: ProbeResult, offer_map: dict, needed: int, progress: Pro
                         outcome = ProbeError("%s sent a certificate that cannot be parsed: %s" % (combo.address, exc))
                 if isinstance(outcome, ProbeError):
                     failures[combo] += 1
+                    if isinstance(outcome, (ProbeTimeout, ConnectTimeout)):
+                        stalls[combo] += 1
                     result.add_failure(combo, outcome.message)
                     errors.setdefault(outcome.message, outcome)
                 if progress is not None:
                     progress(result.attempts, total)
+            if cut:
+                result.time_limit_reached = True
+                break
             result.rounds += 1
-            dead = [c for c in active if successes[c] == 0 and failures[c] >= ABANDON_AFTER]
+            dead = [c for c in active if (successes[c] == 0 and failures[c] >= ABANDON_AFTER)
+                    or stalls[c] >= STALLS_TO_ABANDON]
+            for combo in dead:
+                if successes[combo] and stalls[combo] >= STALLS_TO_ABANDON:
+                    result.notes.append("%s abandoned after %d stalls, although it had succeeded %d time%s"
+                                        % (combo, stalls[combo], successes[combo], "" if successes[combo] == 1 else "s"))
             result.abandoned.extend(dead)
             active = [c for c in active if c not in dead]
+    if more_to_do() and time.monotonic() >= deadline:
+        result.time_limit_reached = True
     return errors
+
+
+def _not_done(result: ProbeResult, planned: int) -> str:
+    """The note saying what the time limit left undone."""
+    never = [str(c) for c in result.combos if c not in set(result.covered()) and c not in result.abandoned]
+    text = ("time limit of %gs reached after %d handshake%s in %d of %d planned rounds; not done: the remaining "
+            "rounds (the guarantee is what the handshakes made give)"
+            % (result.time_limit, result.handshakes, "" if result.handshakes == 1 else "s", result.rounds, planned))
+    if never:
+        text += "; never captured: %s" % ", ".join(never[:8]) + (" (+%d more)" % (len(never) - 8) if len(never) > 8 else "")
+    return text
 
 
 def _no_chain(target: Target, result: ProbeResult, errors: dict) -> ProbeError:
     """The most frequent failure, raised as the exception class that reported it."""
+    if not result.failure_counts:
+        return ProbeDeadline("no handshake completed within the probe's time limit of %gs" % result.time_limit,
+                             hint="raise --deadline (or --timeout, which it is derived from)")
     by_reason = Counter()
     for failure, count in result.failure_counts.items():
         by_reason[failure.reason] += count
@@ -123,4 +176,5 @@ def _no_chain(target: Target, result: ProbeResult, errors: dict) -> ProbeError:
     others = result.attempts - count
     more = " (and %d other failed attempt%s)" % (others, "s" if others != 1 else "") if others else ""
     error = errors[reason]
-    return type(error)("could not probe %s: %s%s" % (target.display(), reason, more), hint=error.hint)
+    late = "; the probe's time limit of %gs ran out" % result.time_limit if result.time_limit_reached else ""
+    return type(error)("%s%s%s" % (reason, more, late), hint=error.hint)

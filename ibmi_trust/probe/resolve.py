@@ -10,7 +10,8 @@ def addresses_for(target: Target, resolve: Optional[Dict[str, List[str]]] = None
     """Every address of `target`, IPv4 first, duplicates removed.
 
     A --resolve pin replaces resolution entirely (curl's rule); an IP literal
-    is its own address. Raises ResolveError when the name does not resolve.
+    is its own address. Raises ResolveError when the name does not resolve
+    (its message does not repeat the name: callers put the target in front).
     """
     pinned = pinned_addresses(target, resolve)
     if pinned is not None:
@@ -21,14 +22,14 @@ def addresses_for(target: Target, resolve: Optional[Dict[str, List[str]]] = None
         infos = socket.getaddrinfo(target.host, target.port, socket.AF_UNSPEC, socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise ResolveError("%s does not resolve: %s" % (target.host, reason),
+        raise ResolveError("the name does not resolve: %s" % reason,
                            hint="check the name, or pin addresses with --resolve %s:%d:ADDR"
                                 % (target.host, target.port)) from None
     v4 = [info[4][0] for info in infos if info[0] == socket.AF_INET]
     v6 = [info[4][0] for info in infos if info[0] == socket.AF_INET6]
     found = _unique(v4 + v6)
     if not found:
-        raise ResolveError("%s has no IPv4 or IPv6 address" % target.host)
+        raise ResolveError("the name has no IPv4 or IPv6 address")
     return found
 
 

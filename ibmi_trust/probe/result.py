@@ -78,6 +78,8 @@ class ProbeResult:
         self.guarantee: Dict = {}
         self.notes: List[str] = []
         self.elapsed = 0.0
+        self.time_limit = 0.0            # seconds the whole probe was allowed
+        self.time_limit_reached = False  # True when it ended the probe before the plan was done
         self._by_key: Dict[Tuple[bytes, ...], ChainVariant] = {}
 
     # -- filled in by discovery -------------------------------------------
@@ -135,6 +137,8 @@ class ProbeResult:
             "notes": list(self.notes),
             "options": self.options.to_json(),
             "elapsed_seconds": round(self.elapsed, 3),
+            "time_limit_seconds": round(self.time_limit, 3),
+            "time_limit_reached": self.time_limit_reached,
         }
 
 

@@ -6,15 +6,25 @@ wire are our ClientHello, or raises a StartTLSError subclass that says what
 the server did (no STARTTLS offered, refused, error greeting, not the
 protocol at all). Replies are read whole, however they are split into TCP
 segments; after the go-ahead nothing may be buffered (response injection).
+Server lines are split with plain string operations (no regular expression:
+linear whatever the server sends; a reply code is three ASCII digits).
 """
 import re
 import socket
+from typing import Optional, Tuple
 
 from ibmi_trust.errors import BadGreeting, NoStartTLS, ProbeTimeout, StartTLSError, StartTLSRefused
 from ibmi_trust.probe.wire import Wire
 
 MAX_REPLY_LINES = 1000
-_SMTP_LINE = re.compile(r"^(\d{3})([ -]|$)(.*)$")
+
+
+def _smtp_line(line: str) -> Optional[Tuple[str, str, str]]:
+    """(code, "-" / " " / "", text) of an SMTP reply line, else None."""
+    code, separator = line[:3], line[3:4]
+    if len(code) == 3 and code.isascii() and code.isdigit() and separator in ("", " ", "-"):
+        return code, separator, line[4:]
+    return None
 
 
 def _show(text: str, limit: int = 120) -> str:
@@ -38,12 +48,12 @@ def _smtp_reply(wire: Wire, doing: str, first_line: str = None):
     while True:
         line = first_line if first_line is not None else wire.read_line(doing).decode("utf-8", "replace")
         first_line = None
-        match = _SMTP_LINE.match(line)
-        if not match or (code is not None and match.group(1) != code):
+        parts = _smtp_line(line)
+        if parts is None or (code is not None and parts[0] != code):
             raise StartTLSError("%s: not an SMTP reply %s: %r" % (wire.where, doing, _show(line)))
-        code = match.group(1)
-        texts.append(match.group(3))
-        if match.group(2) != "-":
+        code, separator, text = parts
+        texts.append(text)
+        if separator != "-":
             return int(code), texts
         if len(texts) >= MAX_REPLY_LINES:
             raise StartTLSError("%s: SMTP reply longer than %d lines %s" % (wire.where, MAX_REPLY_LINES, doing))
@@ -61,7 +71,7 @@ def default_ehlo(wire: Wire) -> str:
 
 def smtp(wire: Wire, ehlo: str = None) -> None:
     line = _greeting_line(wire, "SMTP")
-    if not _SMTP_LINE.match(line):
+    if _smtp_line(line) is None:
         raise BadGreeting("%s does not speak SMTP (greeting: %r)" % (wire.where, _show(line)))
     code, texts = _smtp_reply(wire, "reading the greeting", first_line=line)
     if code != 220:

@@ -6,7 +6,7 @@ dialogue (if any) comes before the TLS handshake.
 import ipaddress
 from typing import Dict, List, NamedTuple, Optional
 
-from ibmi_trust.errors import ConfigError
+from ibmi_trust.errors import ConfigError, shown
 
 
 class Protocol(NamedTuple):
@@ -29,6 +29,7 @@ PROTOCOLS: Dict[str, Protocol] = {p.name: p for p in (
 # Port -> protocol when --protocol is omitted. 2525 is the common alternative SMTP port.
 _BY_PORT = {p.default_port: p.name for p in PROTOCOLS.values()}
 _BY_PORT[2525] = "smtp"
+MAX_HOST_NAME = 253                  # characters in a DNS name (RFC 1035 2.3.4, without the root dot)
 
 
 def dialogue_of(protocol: str) -> Optional[str]:
@@ -79,7 +80,7 @@ class Target:
         elif protocol is None:
             protocol = _BY_PORT.get(port)
             if protocol is None:
-                raise ConfigError("cannot tell the protocol of port %d in %r" % (port, raw),
+                raise ConfigError("cannot tell the protocol of port %d in %s" % (port, shown(raw)),
                                   hint="add --protocol (smtp, submission, smtps, imap, imaps, pop3, pop3s, https)")
         return cls(host.lower().rstrip(".") if not is_ip_literal(host) else host, port, protocol, raw)
 
@@ -120,28 +121,30 @@ def _split_host_port(raw: str):
     if raw.startswith("["):
         end = raw.find("]")
         if end < 0:
-            raise ConfigError("unclosed '[' in target %r" % raw)
+            raise ConfigError("unclosed '[' in target %s" % shown(raw))
         host, rest = raw[1:end], raw[end + 1:]
         if not is_ip_literal(host):
-            raise ConfigError("%r in brackets is not an IPv6 address" % host)
+            raise ConfigError("%s in brackets is not an IPv6 address" % shown(host))
         if rest == "":
             return host, None
         if not rest.startswith(":"):
-            raise ConfigError("unexpected %r after ']' in target %r" % (rest, raw))
+            raise ConfigError("unexpected %s after ']' in target %s" % (shown(rest, 20), shown(raw)))
         return host, _port(rest[1:], raw)
     if raw.count(":") > 1:                 # bare IPv6 literal, no port
         if not is_ip_literal(raw):
-            raise ConfigError("%r is neither host:port nor an IPv6 address (use [addr]:port)" % raw)
+            raise ConfigError("%s is neither host:port nor an IPv6 address (use [addr]:port)" % shown(raw))
         return raw, None
     host, sep, port = raw.partition(":")
     if not host or any(ch in "/@" or ch.isspace() or not ch.isprintable() for ch in host):
-        raise ConfigError("%r is not a host name" % host)
+        raise ConfigError("%s is not a host name" % shown(host))
+    if len(host) > MAX_HOST_NAME:
+        raise ConfigError("host name %s is longer than %d characters (RFC 1035)" % (shown(host), MAX_HOST_NAME))
     return host, (_port(port, raw) if sep else None)
 
 
 def _port(text: str, raw: str) -> int:
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:   # not "²" or "٢٥"
-        raise ConfigError("bad port %r in %r" % (text, raw))
+        raise ConfigError("bad port %s in %s" % (shown(text, 20), shown(raw)))
     return int(text)
 
 
@@ -157,14 +160,14 @@ def parse_resolve(entry: str) -> Dict[str, List[str]]:
     host, sep1, rest = text.partition(":")
     port, sep2, addrs = rest.partition(":")
     if not (sep1 and sep2 and host and addrs):
-        raise ConfigError("--resolve %r: expected HOST:PORT:ADDR[,ADDR...]" % entry)
+        raise ConfigError("--resolve %s: expected HOST:PORT:ADDR[,ADDR...]" % shown(entry))
     out = []
     for item in addrs.split(","):
         item = item.strip()
         if item.startswith("[") and item.endswith("]"):
             item = item[1:-1]
         if not is_ip_literal(item):
-            raise ConfigError("--resolve %r: %r is not an IP address (IPv6 goes in brackets)" % (entry, item))
+            raise ConfigError("--resolve %s: %s is not an IP address (IPv6 goes in brackets)" % (shown(entry, 40), shown(item, 40)))
         out.append(str(ipaddress.ip_address(item)))
     key_host = host if host == "*" else host.lower().rstrip(".")
     return {"%s:%d" % (key_host, _port(port, entry)): out}

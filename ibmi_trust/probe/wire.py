@@ -2,15 +2,17 @@
 from or writes to the network during a probe.
 
 Every network step (connect, each read, each write) waits at most `timeout`
-seconds, and the whole conversation at most STEPS_PER_CONNECTION times that;
-plaintext lines and the total plaintext and TLS byte counts are capped. So a
-hostile or broken server can neither stall a probe (not even by trickling one
-byte at a time) nor make it buffer without limit.
+seconds, and the whole conversation at most STEPS_PER_CONNECTION times that,
+and never past the whole probe's deadline when one is given; plaintext lines
+and the total plaintext and TLS byte counts are capped. So a hostile or
+broken server can neither stall a probe (not even by trickling one byte at a
+time) nor make it buffer without limit.
 """
 import socket
 import time
+from typing import Optional
 
-from ibmi_trust.errors import ConnectError, ProbeTimeout, StartTLSError
+from ibmi_trust.errors import ConnectError, ConnectTimeout, ProbeDeadline, ProbeTimeout, StartTLSError
 
 MAX_LINE = 8192                 # longest plaintext line accepted (SMTP allows 512; be generous)
 MAX_PLAINTEXT = 256 * 1024      # all plaintext bytes before TLS
@@ -24,12 +26,16 @@ def _where(address: str, port: int) -> str:
 
 
 class Wire:
-    def __init__(self, address: str, port: int, timeout: float):
+    def __init__(self, address: str, port: int, timeout: float, deadline: Optional[float] = None):
+        """`deadline`: the whole probe's end (time.monotonic()), if any."""
         self.address = address
         self.port = port
         self.where = _where(address, port)
         self.timeout = timeout
         self.deadline = time.monotonic() + STEPS_PER_CONNECTION * timeout
+        self.probe_deadline = deadline
+        if deadline is not None and deadline < self.deadline:
+            self.deadline = deadline
         self.buffer = b""                   # plaintext received but not consumed yet
         self.plaintext_in = 0
         self.tls_in = 0
@@ -44,10 +50,14 @@ class Wire:
             sock.connect((self.address, self.port))
         except socket.timeout:
             sock.close()
-            raise ConnectError("no TCP answer from %s within %gs" % (self.where, self.timeout)) from None
+            self._check_probe_deadline("connecting")     # when that is what ran out
+            raise ConnectTimeout("no TCP answer from %s within %gs" % (self.where, self.timeout)) from None
         except OSError as exc:
             sock.close()
             raise ConnectError("cannot connect to %s: %s" % (self.where, _reason(exc))) from None
+        except BaseException:                       # the probe's deadline had already passed
+            sock.close()
+            raise
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
 
@@ -64,7 +74,12 @@ class Wire:
         self.close()
 
     # -- raw I/O ----------------------------------------------------------
+    def _check_probe_deadline(self, doing: str) -> None:
+        if self.probe_deadline is not None and time.monotonic() >= self.probe_deadline:
+            raise ProbeDeadline("%s: the probe's time limit ran out %s" % (self.where, doing))
+
     def _remaining(self, doing: str) -> float:
+        self._check_probe_deadline(doing)
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise ProbeTimeout("%s: conversation took longer than %gs, gave up %s"
@@ -76,6 +91,7 @@ class Wire:
             self.sock.settimeout(self._remaining(doing))
             self.sock.sendall(data)
         except socket.timeout:
+            self._check_probe_deadline(doing)
             raise ProbeTimeout("%s: could not send within %gs %s" % (self.where, self.timeout, doing)) from None
         except OSError as exc:
             raise ConnectError("%s: connection lost %s: %s" % (self.where, doing, _reason(exc))) from None
@@ -86,6 +102,7 @@ class Wire:
             self.sock.settimeout(self._remaining(doing))
             return self.sock.recv(_CHUNK)
         except socket.timeout:
+            self._check_probe_deadline(doing)
             raise ProbeTimeout("%s: no answer within %gs %s" % (self.where, self.timeout, doing)) from None
         except OSError as exc:
             raise ConnectError("%s: connection lost %s: %s" % (self.where, doing, _reason(exc))) from None

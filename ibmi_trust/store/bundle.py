@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 from ibmi_trust.certs import Cert
-from ibmi_trust.certs.loading import MAX_INPUT_BYTES
+from ibmi_trust.certs.loading import MAX_INPUT_BYTES, MAX_PROBLEMS_LISTED
 from ibmi_trust.errors import CertificateError, StoreError
 from ibmi_trust.store import fsops, pemfile
 from ibmi_trust.store.base import ChangeReport, ReadProblem, StoreEntry
@@ -143,9 +143,13 @@ def parse_bundle(data: Optional[bytes], where: str) -> BundleScan:
     scan = BundleScan(entries=[], problems=[], data=data)
     if not data:
         return scan
+    try:
+        pem = pemfile.scan(data)
+    except CertificateError as exc:               # past the work budget (certs.loading)
+        raise StoreError("%s: %s" % (where, exc)) from None
     previous_end = 0
-    number = 0
-    for block in pemfile.blocks(data):
+    number = broken = 0
+    for block in pem.blocks:
         block_end = _line_end(data, block.end)
         if not block.is_cert:
             previous_end = block_end
@@ -156,11 +160,18 @@ def parse_bundle(data: Optional[bytes], where: str) -> BundleScan:
             cert = pemfile.cert_of(block)
         except CertificateError as exc:
             cert = None
-            scan.problems.append(ReadProblem("%s %s" % (where, label), str(exc)))
+            broken += 1
+            if broken <= MAX_PROBLEMS_LISTED:
+                scan.problems.append(ReadProblem("%s %s" % (where, label), str(exc)))
         scan.blocks.append(Block(label, _header_start(data, block.start, previous_end), block_end, cert))
         if cert is not None:
             scan.entries.append(StoreEntry(cert, label, order=(number,)))
         previous_end = block_end
+    if broken > MAX_PROBLEMS_LISTED:
+        scan.problems.append(ReadProblem(where, "%d more unreadable certificate blocks not listed"
+                                         % (broken - MAX_PROBLEMS_LISTED)))
+    if pem.unterminated:
+        scan.problems.append(ReadProblem(where, pem.unterminated_text()))
     if number == 0:
         scan.problems.append(ReadProblem(where, "holds no PEM certificate"))
     return scan

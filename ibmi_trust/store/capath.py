@@ -7,6 +7,12 @@ directory, as `openssl rehash` would, and also drops links whose target is
 gone or no longer matches. Files this package did not write are kept; files
 it cannot use are reported in `problems`, never fatal.
 
+What a write may touch: certificate and CRL files OpenSSL would link, and
+symbolic links that point to a file inside the directory. Links that point
+elsewhere (`deadbeef.0 -> /etc/passwd`), regular files named like hash links,
+other files and directories are foreign: reported when they matter, their
+ids skipped, and never written, replaced, deleted or restored.
+
 What OpenSSL can reach decides `enabled`: a certificate file without a link,
 or linked behind a gap in the numbering (lookups stop at the first missing
 or broken `.N`), is listed with enabled=False.
@@ -50,6 +56,7 @@ class DirScan(Scan):
     stale: Dict[str, str] = field(default_factory=dict)        # link name -> why it is useless
     reserved: Dict[str, Tuple[str, int, int]] = field(default_factory=dict)  # foreign name -> id
     taken: Set[str] = field(default_factory=set)               # every name, case-folded
+    foreign: Dict[str, str] = field(default_factory=dict)      # name -> why it is never touched
 
 
 class CApathStore(FileStore):
@@ -111,6 +118,9 @@ class CApathStore(FileStore):
         return plan if report.added else Plan(report)
 
     def plan_remove(self, scan: DirScan, matched: List[StoreEntry], report: ChangeReport) -> Plan:
+        for entry in [e for e in matched if e.label in scan.foreign]:
+            matched.remove(entry)
+            report.notes.append("%s is not removed: %s, left alone" % (entry.label, scan.foreign[entry.label]))
         if not matched:
             return Plan(report)
         report.removed = matched
@@ -166,8 +176,15 @@ class CApathStore(FileStore):
     def snapshot(self, directory: Path) -> None:
         copy = directory / self.path.name
         copy.mkdir()
-        for name in _image(self.path):
-            fsops.copy_item(self.path / name, copy / name)
+        for name in os.listdir(str(self.path)):     # the whole directory; put_back uses only what is ours
+            if name.startswith(fsops.OWN_PREFIX):
+                continue
+            try:
+                mode = os.lstat(str(self.path / name)).st_mode
+                if stat.S_ISREG(mode) or stat.S_ISLNK(mode):      # never a FIFO or device
+                    fsops.copy_item(self.path / name, copy / name)
+            except OSError:
+                continue  # unreadable: neither copied nor ever touched
 
     def put_back(self, directory: Path) -> None:
         copy = directory / self.path.name
@@ -177,6 +194,8 @@ class CApathStore(FileStore):
         for name, item in sorted(want.items(), key=lambda kv: (kv[1][0] == "link", kv[0])):
             if have.get(name) == item:
                 continue
+            if name not in have and os.path.lexists(str(self.path / name)):
+                continue                        # something foreign holds the name now: never replaced
             if item[0] == "link":
                 fsops.write_symlink(self.path / name, item[1], owner=self.owner)
             else:
@@ -222,6 +241,7 @@ def scan_directory(directory: Path) -> DirScan:
     foreign: Dict[str, Cert] = {}
     for name, kind, hash_value, index in hash_others:
         scan.reserved[name] = (kind, hash_value, index)
+        scan.foreign[name] = "a regular file named like a hash link"
         held, why = read_linkable(directory / name, name)
         if held is not None and (held.linkable.kind, held.linkable.hash) == (kind, hash_value):
             valid.setdefault((kind, hash_value), {})[index] = name
@@ -231,21 +251,35 @@ def scan_directory(directory: Path) -> DirScan:
             scan.problems.append(ReadProblem(str(directory / name), "named like a hash link but "
                                              + (why or _hash_mismatch(held, hash_value))))
     for name, kind, hash_value, index in hash_links:
-        target = os.readlink(str(directory / name))
+        try:
+            target = os.readlink(str(directory / name))
+        except OSError:
+            continue                                # gone since listdir: neither used nor touched
         local = scan.files.get(target) if "/" not in target else None
         if local is not None and (local.linkable.kind, local.linkable.hash) == (kind, hash_value):
             scan.links.append(Link(name, kind, hash_value, index, target))
             valid.setdefault((kind, hash_value), {})[index] = target
             continue
         held, why = read_linkable(directory / name, name)
-        if held is not None and (held.linkable.kind, held.linkable.hash) == (kind, hash_value):
+        works = held is not None and (held.linkable.kind, held.linkable.hash) == (kind, hash_value)
+        if works or not points_inside(directory, target):
+            # not one of ours (kept, its id skipped): it works, or it points outside the directory
             scan.reserved[name] = (kind, hash_value, index)
+            scan.foreign[name] = "a link to %s" % target
+        if works:
             valid.setdefault((kind, hash_value), {})[index] = name
             if held.cert is not None:
                 foreign[name] = held.cert
+        elif name in scan.reserved:
+            scan.problems.append(ReadProblem(str(directory / name), "-> %s: %s; it points outside the directory, "
+                                             "so it is left alone" % (target, why or _hash_mismatch(held, hash_value))))
         else:
             scan.stale[name] = "-> %s: %s" % (target, why or _hash_mismatch(held, hash_value))
             scan.problems.append(ReadProblem(str(directory / name), scan.stale[name]))
+    for name in scan.files:
+        target = _outside_target(directory, name)
+        if target is not None:
+            scan.foreign[name] = "a link to %s, outside the directory" % target
     reachable = _reachable(valid, directory, scan.problems)
     order = _lookup_order(valid, reachable)
     for name, held in scan.files.items():
@@ -328,14 +362,20 @@ def read_linkable(path: Path, name: str):
 
 def linkable_content(data: bytes, name: str):
     """Mirror of openssl rehash: exactly one certificate (or one CRL) in PEM."""
+    try:
+        pem = pemfile.scan(data)
+    except CertificateError as exc:
+        return None, str(exc)
+    if pem.unterminated:                  # OpenSSL's PEM reader gives up on the whole file
+        return None, pem.unterminated_text().replace(", ignored", "")
     groups: List[Dict[str, pemfile.PemBlock]] = []
     current: Dict[str, pemfile.PemBlock] = {}
-    for block in pemfile.blocks(data):
+    for block in pem.blocks:
         slot = "cert" if block.is_cert else "crl" if block.is_crl else "key" if block.is_key else None
         if slot is None:
             continue
         if not block.der:
-            return None, "the base64 of its %s block is broken" % block.label
+            return None, "its %s block is broken: %s" % (block.label, block.problem or "no content")
         if slot in current:
             groups.append(current)
             current = {}
@@ -376,8 +416,27 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.-]+", "_", ascii_text).strip("._-")[:64].rstrip("._-")
 
 
+def points_inside(directory: Path, target: str) -> bool:
+    """Does a link in `directory` with this target name a file directly inside it?"""
+    base = os.path.normpath(str(directory))
+    return os.path.dirname(os.path.normpath(os.path.join(base, target))) == base
+
+
+def _outside_target(directory: Path, name: str) -> Optional[str]:
+    """The target of `name` when it is a symbolic link pointing outside `directory`."""
+    try:
+        target = os.readlink(str(directory / name))
+    except OSError:
+        return None                                 # not a link
+    return None if points_inside(directory, target) else target
+
+
 def _image(directory: Path) -> Dict[str, tuple]:
-    """The directory's readable files and links: what a backup holds and restores."""
+    """What this store manages in the directory: what a restore puts back
+    (and compares). That is certificate and CRL files OpenSSL would link,
+    and links to files inside the directory. Everything else (links
+    elsewhere, regular files named like hash links, other files,
+    directories) is foreign: never copied, written or deleted."""
     out: Dict[str, tuple] = {}
     for name in os.listdir(str(directory)):
         if name.startswith(fsops.OWN_PREFIX):
@@ -386,10 +445,15 @@ def _image(directory: Path) -> Dict[str, tuple]:
         try:
             info = os.lstat(str(path))
             if stat.S_ISLNK(info.st_mode):
-                out[name] = ("link", os.readlink(str(path)))
-            elif stat.S_ISREG(info.st_mode):
+                target = os.readlink(str(path))
+                if points_inside(directory, target):
+                    out[name] = ("link", target)
+            elif (stat.S_ISREG(info.st_mode) and parse_link_name(name) is None
+                  and name.lower().endswith(REHASH_EXTENSIONS) and info.st_size <= MAX_INPUT_BYTES):
                 with open(str(path), "rb") as handle:
-                    out[name] = ("file", handle.read(), stat.S_IMODE(info.st_mode))
+                    data = handle.read()
+                if linkable_content(data, name)[0] is not None:
+                    out[name] = ("file", data, stat.S_IMODE(info.st_mode))
         except OSError:
             continue  # unreadable: neither copied nor ever touched
     return out

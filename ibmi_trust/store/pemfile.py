@@ -3,13 +3,14 @@
 `ibmi_trust.certs.loading` turns PEM into certificates; the stores also need
 to know where each block sits (to cut one out of a bundle) and which kind it
 is (OpenSSL's rehash links a file only when it holds exactly one certificate
-or CRL). This module adds only that, on top of the same block parser.
+or CRL). This module adds only that, on top of the same one-pass block
+reader (linear in the input, whatever it holds).
 """
 from dataclasses import dataclass
 from typing import List
 
 from ibmi_trust.certs import Cert
-from ibmi_trust.certs.loading import CERT_LABELS, PEM_BLOCK_RE, cert_from_block, pem_blocks
+from ibmi_trust.certs.loading import CERT_LABELS, PemScan, cert_from_block, scan_pem
 from ibmi_trust.errors import CertificateError
 
 CRL_LABEL = "X509 CRL"
@@ -18,9 +19,10 @@ CRL_LABEL = "X509 CRL"
 @dataclass
 class PemBlock:
     label: str
-    der: bytes          # b"" when the base64 is broken
+    der: bytes          # b"" when the block is broken
     start: int          # offset of "-----BEGIN"
     end: int            # offset just after "-----END ...-----"
+    problem: str = ""   # why the block is broken ("" when it is not)
 
     @property
     def is_cert(self) -> bool:
@@ -35,12 +37,14 @@ class PemBlock:
         return self.label.endswith("PRIVATE KEY")
 
 
+def scan(data: bytes) -> PemScan:
+    """The blocks (as PemBlock) and the count of unterminated BEGIN lines."""
+    found = scan_pem(data)
+    return found._replace(blocks=[PemBlock(*raw) for raw in found.blocks])
+
+
 def blocks(data: bytes) -> List[PemBlock]:
-    out = []
-    for match in PEM_BLOCK_RE.finditer(data):
-        label, der = pem_blocks(match.group(0))[0]
-        out.append(PemBlock(label, der, match.start(), match.end()))
-    return out
+    return scan(data).blocks
 
 
 def cert_of(block: PemBlock) -> Cert:
@@ -49,5 +53,5 @@ def cert_of(block: PemBlock) -> Cert:
     A TRUSTED CERTIFICATE keeps only its certificate (certs.loading).
     """
     if not block.der:
-        raise CertificateError("the base64 of a %s block is broken" % block.label)
+        raise CertificateError("the %s block is broken: %s" % (block.label, block.problem or "no content"))
     return cert_from_block(block.label, block.der)

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
-from ibmi_trust.certs.der import DerError, der_tlv, signed_fields
+from ibmi_trust.certs.der import DerError, der_encode as _encode, der_tlv, signed_fields
 
 # Tags whose values OpenSSL canonicalises (ASN1_MASK_CANON).
 _UTF8, _PRINTABLE, _T61, _IA5, _VISIBLE, _UNIVERSAL, _BMP = 12, 19, 20, 22, 26, 28, 30
@@ -129,15 +129,6 @@ def _to_utf8(tag: int, raw: bytes) -> bytes:
         return raw.decode("latin-1").encode("utf-8")
     except UnicodeError:
         raise NameHashError("attribute value is not valid for its string type") from None
-
-
-# -- minimal DER ----------------------------------------------------------
-def _encode(tag: int, content: bytes) -> bytes:
-    size = len(content)
-    if size < 0x80:
-        return bytes([tag, size]) + content
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(length)]) + length + content
 
 
 def subject_der_of(cert_der: bytes) -> bytes:

@@ -188,3 +188,28 @@ def _ca_builder(subject, issuer, subject_pub, issuer_pub, start, days, path_leng
     if aia_url:
         builder = builder.add_extension(_aia(aia_url), critical=False)
     return builder
+
+
+def patched_and_resigned(issued: Issued, old: bytes, new: bytes) -> bytes:
+    """DER of `issued`'s certificate with the bytes `old` in its TBS replaced
+    by `new` (same length) and signed again by its issuer: certificates no
+    builder makes, such as a UTF8String holding bytes that are not UTF-8."""
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from ibmi_trust.certs.der import der_encode, der_tlv
+
+    if len(old) != len(new):
+        raise ValueError("old and new must have the same length")
+    der = issued.cert.der
+    _tag, start, _end = der_tlv(der, 0)
+    tbs_end = der_tlv(der, start)[2]
+    algorithm = der[tbs_end:der_tlv(der, tbs_end)[2]]
+    tbs = der[start:tbs_end]
+    if old not in tbs:
+        raise ValueError("%r is not in the certificate" % old)
+    tbs = tbs.replace(old, new, 1)
+    signer = issued.issuer.key if issued.issuer is not None else issued.key
+    if isinstance(signer, ec.EllipticCurvePrivateKey):
+        signature = signer.sign(tbs, ec.ECDSA(hashes.SHA256()))
+    else:
+        signature = signer.sign(tbs, padding.PKCS1v15(), hashes.SHA256())
+    return der_encode(0x30, tbs + algorithm + der_encode(0x03, b"\x00" + signature))

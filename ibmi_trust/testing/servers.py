@@ -21,6 +21,11 @@
   "garbage-banner", "error-greeting" (554), "close-in-handshake", "silent"
   (accepts and never answers), "inject-after-starttls" (extra bytes after
   the go-ahead); `split_replies=True` writes every reply in small pieces.
+- Stalling after a while (`stall_after=N`): the first N connections are
+  served, every later one stalls: silent, or with `trickle_every=S` one
+  byte of the greeting every S seconds (a per-read timeout never fires).
+  N = the client's combinations gives "one handshake per connection kind,
+  then stalls".
 - Quiet (client aborts are expected, never printed) and prompt to stop: the
   context manager's exit closes every socket and joins every thread within 2 s.
 """
@@ -72,7 +77,8 @@ class MailServer:
     def __init__(self, protocol: str, host: Union[str, Sequence[str]] = "127.0.0.1", port: int = 0, *,
                  chains: Union[ChainPlan, Creds], misbehave: Optional[str] = None, split_replies: bool = False,
                  seed: int = 0, tls_versions: Optional[Tuple[ssl.TLSVersion, ssl.TLSVersion]] = None,
-                 name: str = "mx.example.test"):
+                 name: str = "mx.example.test", stall_after: Optional[int] = None,
+                 trickle_every: Optional[float] = None):
         if protocol not in DIALOGUE:
             raise ValueError("unknown protocol %r" % protocol)
         if misbehave not in MISBEHAVIOURS:
@@ -82,6 +88,9 @@ class MailServer:
         self.plan = chains if isinstance(chains, ChainPlan) else ChainPlan(chains)
         self.misbehave = misbehave
         self.split_replies = split_replies
+        self.stall_after = stall_after
+        self.trickle_every = trickle_every
+        self.stalled = 0                     # connections made to stall
         self.name = name
         self.port = port
         self.connections = 0                 # accepted
@@ -213,8 +222,30 @@ class MailServer:
             with self._lock:
                 self.connections += 1
                 self._conns.add(conn)
+                stall = self.stall_after is not None and self.connections > self.stall_after
+                self.stalled += stall
+            if stall:
+                self._spawn(self._stall, conn)
+                continue
             label, ctx = self._pick(local)              # here, so the seeded draws follow accept order
             self._spawn(self._serve, conn, label, ctx)
+
+    def _stall(self, conn: socket.socket) -> None:
+        """Hold the connection without finishing anything (see stall_after)."""
+        try:
+            # what the client waits for first: a banner, or a TLS record it never gets the end of
+            greeting = (b"\x16\x03\x03\x40\x00" if self.protocol in IMPLICIT else b"220 ") + b"x" * 4096
+            for index in range(len(greeting)):
+                if self._stop.wait(self.trickle_every or 60):
+                    return
+                if self.trickle_every:
+                    conn.sendall(greeting[index:index + 1])
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self._conns.discard(conn)
+            _hard_close(conn)
 
     def _pick(self, local: str) -> Tuple[str, ssl.SSLContext]:
         label = "address:" + local if "address:" + local in self._contexts else "default"
