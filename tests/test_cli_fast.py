@@ -93,6 +93,20 @@ def test_explain_cl_results_are_click_s(args, tmp_path, capsys):
     assert not (tmp_path / "ignored.res").exists()
 
 
+@pytest.mark.parametrize("query", ["-23", "999"])
+def test_explain_reports_a_results_file_it_cannot_write_as_click_s_boundary_does(query, monkeypatch, tmp_path, capsys):
+    from ibmi_trust.errors import ConfigError
+
+    def refuse(path, records):
+        raise ConfigError("cannot write %s" % path, hint="a hint")
+
+    monkeypatch.setattr(messages, "write_results", refuse)
+    args = ["explain", "--cl-results", str(tmp_path / "r.res"), query]
+    result = through_main(args, capsys)
+    assert result == through_click(args, capsys)
+    assert result == (ConfigError.exit_code, "", "ibmi-trust: cannot write %s\n  hint: a hint\n" % (tmp_path / "r.res"))
+
+
 def test_explain_cl_results_naming_a_directory_is_click_s_usage_error(tmp_path, capsys):
     args = ["explain", "--cl-results", str(tmp_path), "-23"]
     assert explain_fast.parse(args[1:]) is None

@@ -67,25 +67,23 @@ def _path_accepted(path: str) -> bool:
 
 def run(codes: "list[str]", as_json: bool, cl_results: "str | None") -> int:
     """Explain `codes` (joined with spaces); the exit code: 0 explained,
-    2 unknown code, or an IbmiTrustError's code (reported on stderr)."""
-    from ibmi_trust.cli.output import emit, emit_json, report_error
-    from ibmi_trust.errors import IbmiTrustError
+    2 unknown code, or an IbmiTrustError's code (reported on stderr) when
+    the --cl-results file cannot be written."""
+    from ibmi_trust.cli.output import emit, emit_json
     from ibmi_trust.explain import UnknownCode, explain, render
 
     query = " ".join(codes)
     try:
-        try:
-            explanation = explain(query)
-        except UnknownCode as exc:
-            if cl_results:
-                _write_records(cl_results, render.unknown_records(query, exc.reason))
-            emit("ibmi-trust: %s\n" % exc.reason, err=True)
-            return 2
-        if cl_results:
-            _write_records(cl_results, render.to_records(explanation))
-    except IbmiTrustError as exc:
-        report_error(exc)
-        return exc.exit_code
+        explanation = explain(query)
+    except UnknownCode as exc:
+        failed = cl_results and _write_records(cl_results, lambda: render.unknown_records(query, exc.reason))
+        if failed:
+            return failed
+        emit("ibmi-trust: %s\n" % exc.reason, err=True)
+        return 2
+    failed = cl_results and _write_records(cl_results, lambda: render.to_records(explanation))
+    if failed:
+        return failed
     if as_json:
         emit_json(render.to_dict(explanation))
     else:
@@ -93,7 +91,17 @@ def run(codes: "list[str]", as_json: bool, cl_results: "str | None") -> int:
     return 0
 
 
-def _write_records(path: str, records: list) -> None:
+def _write_records(path: str, make_records) -> int:
+    """Write the records for the CL command; 0, or the exit code of the
+    IbmiTrustError that stopped it (reported as the CLI boundary does).
+    ibmi_trust.errors is imported only here: plain `explain` does not need it."""
+    from ibmi_trust.cli.output import report_error
+    from ibmi_trust.errors import IbmiTrustError
     from ibmi_trust.ibmi import messages
 
-    messages.write_results(path, records)
+    try:
+        messages.write_results(path, make_records())
+    except IbmiTrustError as exc:
+        report_error(exc)
+        return exc.exit_code
+    return 0

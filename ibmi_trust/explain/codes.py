@@ -18,8 +18,6 @@ indexes it:
 Stdlib only, and not even dataclasses or typing: `ibmi-trust explain` must
 start fast (imports are slow under PASE).
 """
-from operator import itemgetter
-
 CSV_NAME = "ssl-return-codes.csv"
 SSL_API = "SSL_"
 GSKIT_API = "GSKit"
@@ -43,7 +41,7 @@ class Record(tuple):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         for index, name in enumerate(cls._fields):
-            setattr(cls, name, property(itemgetter(index)))
+            setattr(cls, name, property(lambda self, index=index: self[index]))
 
     def __repr__(self):
         return "%s(%s)" % (type(self).__name__, ", ".join("%s=%r" % item for item in zip(self._fields, self)))
@@ -87,14 +85,16 @@ class CodeTable:
         self.by_name = {}              # CONSTANT or alias, upper case -> ReturnCode
         self.by_message_id = {}        # CPDBCxx -> [ReturnCode]
         self.twins = {}                # (api, code) -> [Twin]
-        for row in self.rows:
-            if row.key in self.by_key:
-                raise ValueError("%s: duplicate code %s %d" % (CSV_NAME, row.api, row.code))
-            self.by_key[row.key] = row
-            for name in (row.constant,) + row.aliases:
+        for row in self.rows:            # unpacked, not through the properties: runs at every start
+            api, code, constant, message_id, _category, _meaning, _steps, _source, _notes, aliases = row
+            if (api, code) in self.by_key:
+                raise ValueError("%s: duplicate code %s %d" % (CSV_NAME, api, code))
+            self.by_key[(api, code)] = row
+            self.by_name[constant.upper()] = row
+            for name in aliases:
                 self.by_name[name.upper()] = row
-            if row.message_id:
-                self.by_message_id.setdefault(row.message_id, []).append(row)
+            if message_id:
+                self.by_message_id.setdefault(message_id, []).append(row)
         for ssl_code, gskit_code, confirmed in twin_pairs:
             ssl_row, gskit_row = self.get(SSL_API, ssl_code), self.get(GSKIT_API, gskit_code)
             self.twins.setdefault(ssl_row.key, []).append(Twin(gskit_row, confirmed))

@@ -84,8 +84,8 @@ def _chunks(text: str) -> "list[str]":
     chunks, pos = [], 0
     while pos < len(text):
         if text[pos] == " ":
-            end = pos
-            while _at(text, end) == " ":
+            end = pos + 1
+            while end < len(text) and text[end] == " ":
                 end += 1
             chunks.append(text[pos:end])
         else:
