@@ -103,19 +103,10 @@ def render(csv_path: str) -> str:
 
 
 def main(argv) -> int:
-    csv_path = os.path.join(EXPLAIN_DIR, CSV_NAME)
-    module_path = os.path.join(EXPLAIN_DIR, MODULE_NAME)
-    text = render(csv_path)
-    if "--check" in argv:
-        with open(module_path, encoding="utf-8") as handle:
-            if handle.read() != text:
-                print("%s is stale: run python scripts/gen_code_table.py" % module_path, file=sys.stderr)
-                return 1
-        return 0
-    with open(module_path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-    print("wrote %s (%d rows)" % (module_path, len(read_rows(csv_path))))
-    return 0
+    from generated import write_or_check
+
+    text = render(os.path.join(EXPLAIN_DIR, CSV_NAME))
+    return write_or_check(os.path.join(EXPLAIN_DIR, MODULE_NAME), text, argv, os.path.basename(__file__))
 
 
 if __name__ == "__main__":

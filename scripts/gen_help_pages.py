@@ -90,17 +90,9 @@ def render_module() -> str:
 
 
 def main(argv) -> int:
-    text = render_module()
-    if "--check" in argv:
-        with open(MODULE, encoding="utf-8") as handle:
-            if handle.read() != text:
-                print("%s is stale: run python scripts/gen_help_pages.py" % MODULE, file=sys.stderr)
-                return 1
-        return 0
-    with open(MODULE, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-    print("wrote %s" % MODULE)
-    return 0
+    from generated import write_or_check
+
+    return write_or_check(MODULE, render_module(), argv, os.path.basename(__file__))
 
 
 if __name__ == "__main__":

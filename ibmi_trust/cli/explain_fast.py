@@ -76,10 +76,11 @@ def run(codes: "list[str]", as_json: bool, cl_results: "str | None") -> int:
     try:
         explanation = explain(query)
     except UnknownCode as exc:
-        failed = cl_results and _write_records(cl_results, lambda: render.unknown_records(query, exc.reason))
+        reason = exc.reason
+        failed = cl_results and _write_records(cl_results, lambda: render.unknown_records(query, reason))
         if failed:
             return failed
-        emit("ibmi-trust: %s\n" % exc.reason, err=True)
+        emit("ibmi-trust: %s\n" % reason, err=True)
         return 2
     failed = cl_results and _write_records(cl_results, lambda: render.to_records(explanation))
     if failed:
