@@ -82,19 +82,13 @@ class CodeTable:
         """rows: ReturnCodes; twin_pairs: (SSL_ code, GSKit code, confirmed)."""
         self.rows = list(rows)
         self.by_key = {}               # (api, code) -> ReturnCode
-        self.by_name = {}              # CONSTANT or alias, upper case -> ReturnCode
-        self.by_message_id = {}        # CPDBCxx -> [ReturnCode]
         self.twins = {}                # (api, code) -> [Twin]
-        for row in self.rows:            # unpacked, not through the properties: runs at every start
-            api, code, constant, message_id, _category, _meaning, _steps, _source, _notes, aliases = row
-            if (api, code) in self.by_key:
-                raise ValueError("%s: duplicate code %s %d" % (CSV_NAME, api, code))
-            self.by_key[(api, code)] = row
-            self.by_name[constant.upper()] = row
-            for name in aliases:
-                self.by_name[name.upper()] = row
-            if message_id:
-                self.by_message_id.setdefault(message_id, []).append(row)
+        self._by_name = self._by_message_id = None
+        for row in self.rows:
+            key = (row[0], row[1])     # not through the properties: this runs at every start
+            if key in self.by_key:
+                raise ValueError("%s: duplicate code %s %d" % (CSV_NAME, key[0], key[1]))
+            self.by_key[key] = row
         for ssl_code, gskit_code, confirmed in twin_pairs:
             ssl_row, gskit_row = self.get(SSL_API, ssl_code), self.get(GSKIT_API, gskit_code)
             self.twins.setdefault(ssl_row.key, []).append(Twin(gskit_row, confirmed))
@@ -102,6 +96,26 @@ class CodeTable:
 
     def get(self, api: str, code: int) -> "ReturnCode | None":
         return self.by_key.get((api, code))
+
+    @property
+    def by_name(self) -> "dict[str, ReturnCode]":
+        """CONSTANT or alias, upper case -> ReturnCode (built when a name is asked for)."""
+        if self._by_name is None:
+            self._by_name = {}
+            for row in self.rows:
+                for name in (row.constant,) + row.aliases:
+                    self._by_name[name.upper()] = row
+        return self._by_name
+
+    @property
+    def by_message_id(self) -> "dict[str, list[ReturnCode]]":
+        """CPDBCxx -> [ReturnCode] (built when a message ID is asked for)."""
+        if self._by_message_id is None:
+            self._by_message_id = {}
+            for row in self.rows:
+                if row.message_id:
+                    self._by_message_id.setdefault(row.message_id, []).append(row)
+        return self._by_message_id
 
 
 _TABLE = None
