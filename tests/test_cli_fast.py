@@ -231,9 +231,11 @@ def test_verbose_version_names_everything_a_support_ticket_asks(capsys):
 def test_verbose_version_says_what_is_missing_and_never_fails(monkeypatch, capsys):
     monkeypatch.setenv("IBMI_TRUST_OPENSSL", "/nonexistent/openssl")
     monkeypatch.setattr(about, "_ITEMS", about._ITEMS + (("broken", lambda: 1 / 0),))
+    monkeypatch.setitem(sys.modules, "cryptography.hazmat.backends.openssl.backend", None)     # import fails
     code, out, _ = through_main(["--version", "--verbose"], capsys)
     assert code == 0
     assert "openssl command: /nonexistent/openssl (cannot run it: " in out
+    assert "cryptography:    %s (cannot load it: " % about.distribution_version("cryptography") in out
     assert "broken:          unknown (ZeroDivisionError: division by zero)" in out
     assert about.distribution_version("ibmi-trust-no-such-distribution") == about.NOT_INSTALLED
 

@@ -62,9 +62,12 @@ def cryptography_line() -> str:
     version = distribution_version("cryptography")
     if version == NOT_INSTALLED:
         return version
-    from cryptography.hazmat.backends.openssl.backend import backend
+    try:
+        from cryptography.hazmat.backends.openssl.backend import backend
 
-    return "%s (%s)" % (version, backend.openssl_version_text())
+        return "%s (%s)" % (version, backend.openssl_version_text())
+    except Exception as exc:            # installed but broken: the version still helps
+        return "%s (cannot load it: %s: %s)" % (version, type(exc).__name__, exc)
 
 
 def distribution_version(name: str) -> str:
