@@ -104,7 +104,8 @@ def test_certs_are_hashable_by_fingerprint(pki):
 
 def test_explicit_curve_key_is_described_not_fatal():
     """x509-limbo's webpki::explicit-curve case: cryptography 3.4 cannot load
-    its key (NotImplementedError); newer versions can. Cert must work either way."""
+    its key (NotImplementedError); newer versions can. Cert must work either way:
+    it describes the key from the DER (certs/fields.py), whatever cryptography can load."""
     import gzip
     import json
     import os
@@ -119,12 +120,7 @@ def test_explicit_curve_key_is_described_not_fatal():
     root = load_certificates(case["trusted_certs"][0].encode())[0]
     for cert in (leaf, root):
         assert len(cert.spki_sha256) == 64
-        try:
-            cert.x509.public_key()
-            loadable = True
-        except Exception:
-            loadable = False
-        assert (cert.key_description() == ("unsupported", 0)) == (not loadable)
+        assert cert.key_description() == ("EC", 256)
     assert leaf.issuer_der == root.subject_der
     assert root.issued(leaf) in (True, False)      # decided, not raised
 

@@ -346,11 +346,23 @@ def test_store_options_import_no_store_code():
     assert imported(modules, ("ibmi_trust.store.backup", "ibmi_trust.store.base", "cryptography")) == []
 
 
-def test_check_without_fetching_imports_no_network_fetch_code_nor_ctypes_where_the_stdlib_reads_chains(tmp_path):
+def test_check_without_fetching_imports_no_network_fetch_code_nor_cryptography(tmp_path):
+    """A check of a bundle store verifies signatures through the OpenSSL `ssl` already
+    loaded (certs/libcrypto.py, ctypes), not cryptography (12 MiB, 50-100 ms)."""
     from scenarios import Scenario
 
     with Scenario("minority", tmp_path) as sc:
         code, modules = modules_after(["check"] + sc.cli_args("--no-fetch", "--rounds", "1"))
     assert code in (1, 2)                        # a real check ran: the store trusts neither chain
-    assert imported(modules, ("ibmi_trust.fetch.http", "http.client", "urllib.request")) == []
+    assert imported(modules, ("ibmi_trust.fetch.http", "http.client", "urllib.request", "cryptography")) == []
+
+
+def test_probe_imports_ctypes_only_where_the_stdlib_cannot_read_chains(tmp_path):
+    from scenarios import Scenario
+
+    with Scenario("minority", tmp_path) as sc:
+        code, modules = modules_after(["probe"] + sc.cli_args("--rounds", "1")[:1] + sc.resolve_args() + [
+            "--protocol", "smtp", "--rounds", "1", "--rate", "500"])
+    assert code == 0
     assert ("ctypes" in modules) == (sys.version_info < (3, 10))      # 3.9 captures chains through ctypes
+    assert imported(modules, ("cryptography",)) == []

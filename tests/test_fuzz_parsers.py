@@ -135,6 +135,73 @@ def test_fuzz_certificate_loading_raises_only_certificate_errors(data, strict):
 
 
 @FUZZ
+@given(st.one_of(st.sampled_from(REAL_DERS).flatmap(mutated), st.sampled_from(REAL_DERS), st.binary(max_size=64)))
+def test_fuzz_usual_certificate_reader_equals_the_general_one(der):
+    """certs/fields.py reads the usual certificate layout without building lists
+    (_read_usual_tbs) and anything else with the general reader: same fields,
+    same refusals."""
+    from ibmi_trust.certs import fields
+    from ibmi_trust.certs.der import DerError
+
+    def outcome(reader):
+        try:
+            tbs = reader(der)
+        except DerError as exc:
+            return ("refused", str(exc))
+        return (tbs.version, tbs.issuer, tbs.subject, list(tbs._at))
+
+    expected = outcome(fields._read_any_tbs)
+    try:
+        quick = outcome(fields._read_usual_tbs)
+    except (fields._Unusual, IndexError):
+        quick = None                                    # left to the general reader
+    assert outcome(fields.read_tbs) == expected
+    assert quick is None or quick == expected
+
+
+def reference_canonical_name(name_der: bytes) -> bytes:
+    """OpenSSL's canonical name encoding (x509_name_canon) the plain way: every
+    RDN and attribute through the general reader, no cache, no fast path."""
+    from ibmi_trust.certs import fields
+    from ibmi_trust.certs.der import der_encode, der_tlv
+
+    tag, start, end = der_tlv(name_der, 0)
+    if tag != 0x30 or end != len(name_der):
+        raise fields.NameHashError("not a Name")
+    out = []
+    for set_pos, set_start, set_end in fields.children(name_der, start, end):
+        if name_der[set_pos] != 0x31:
+            raise fields.NameHashError("RDN is not a SET")
+        members = sorted(fields._canonical_attribute(name_der, *attribute)
+                         for attribute in fields.children(name_der, set_start, set_end))
+        out.append(der_encode(0x31, b"".join(members)))
+    return b"".join(out)
+
+
+_NAMES = [c.subject_der for c in (_ROOT.cert, _INTER.cert, _LEAF.cert)] + [
+    bytes.fromhex("3040310b300906035504061302555331133011060355040a0c0a4578616d706c6520436f31"
+                  "1c301a0603550403131320204d6978656420202043617365204e616d65")]
+
+
+@FUZZ
+@given(st.one_of(st.sampled_from(_NAMES).flatmap(mutated), st.sampled_from(_NAMES), st.binary(max_size=48)))
+def test_fuzz_canonical_name_equals_the_plain_reference(name_der):
+    """certs/fields.py canonicalises the usual one-attribute RDN without lists and
+    caches RDNs; the result (or the refusal) is the plain reference's."""
+    from ibmi_trust.certs.der import DerError
+    from ibmi_trust.certs.fields import canonical_name
+
+    def outcome(function):
+        try:
+            return function(name_der)
+        except DerError:
+            return "refused"
+
+    assert outcome(canonical_name) == outcome(reference_canonical_name)
+    assert outcome(canonical_name) == outcome(reference_canonical_name)     # again: now from the cache
+
+
+@FUZZ
 @given(st.sampled_from(REAL_DERS).flatmap(mutated))
 def test_fuzz_cert_reads_every_field_up_front_or_refuses(der):
     try:
@@ -420,3 +487,79 @@ def test_fuzz_failure_records_take_any_message(kind, message, hint):
     records = clresults.failure_records(kind(message, hint=hint), {"target": message[:300], "store": hint})
     assert len(records) == 1 and records[0].type == messages.ESCAPE
     assert messages.format_results(records).count("\n") == 1
+
+
+# -- the PEM scanner against the plain line-by-line reference -------------------------------
+def reference_scan_pem(data: bytes):
+    """The original one-line-at-a-time reader (OpenSSL's rules), kept as the
+    reference the marker-to-marker scanner in certs/loading.py must equal."""
+    from ibmi_trust.certs.loading import _BEGIN, _BOM, _END, _label
+
+    def decode(body):
+        import base64
+        import binascii
+
+        text = b"".join(line.strip() for line in body if b":" not in line)
+        try:
+            return base64.b64decode(text, validate=True), ""
+        except (binascii.Error, ValueError):
+            return b"", "its base64 is broken"
+
+    blocks, unterminated, first_unterminated = [], 0, 0
+    label, start, start_line, body = None, 0, 0, []
+    pos = len(_BOM) if data.startswith(_BOM) else 0
+    first = data[pos:] if pos else data
+    for number, line in enumerate(first.split(b"\n"), 1):
+        line_start, pos = pos, pos + len(line) + 1
+        text = line.rstrip()
+        if text.startswith(_BEGIN):
+            opened = _label(text, _BEGIN)
+            if opened is not None:
+                if label is not None:
+                    unterminated += 1
+                    first_unterminated = first_unterminated or start_line
+                label, start, start_line, body = opened, line_start, number, []
+                continue
+        if label is None:
+            continue
+        if text.startswith(_END):
+            closed = _label(text, _END)
+            der, problem = decode(body) if closed == label else (
+                b"", "its END line names %s" % (closed or "no valid label"))
+            blocks.append((label, der, start, line_start + len(text), problem))
+            label = None
+            continue
+        body.append(text)
+    if label is not None:
+        unterminated += 1
+        first_unterminated = first_unterminated or start_line
+    return blocks, unterminated, first_unterminated
+
+
+_PEM_PIECES = st.sampled_from([
+    b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----", b"-----BEGIN PKCS7-----",
+    b"-----END PKCS7-----", b"-----BEGIN x-----", b"-----END-----", b"-----", b"\xef\xbb\xbf",
+    b"Proc-Type: 4,ENCRYPTED", b"  ", b"\r", b"\n", b"\t", b"AAAA", b"QUJD", b"=", b"garbage",
+    _ROOT.cert.pem().encode().split(b"\n")[1], b"-----BEGIN CERTIFICATE----- ",
+])
+
+
+@FUZZ
+@given(st.lists(st.one_of(_PEM_PIECES, st.binary(max_size=8)), max_size=60).map(lambda parts: b"\n".join(parts)))
+def test_pem_scanner_equals_the_line_by_line_reference(data):
+    from ibmi_trust.certs.loading import scan_pem
+
+    found = scan_pem(data)
+    expected = reference_scan_pem(data)
+    assert ([tuple(b) for b in found.blocks], found.unterminated, found.first_unterminated) == expected
+
+
+def test_pem_scanner_equals_the_reference_on_real_bundles():
+    from ibmi_trust.certs.loading import scan_pem
+
+    bundle = b"".join(c.pem().encode() for c in (_ROOT.cert, _INTER.cert, _LEAF.cert))
+    for data in (bundle, bundle.replace(b"\n", b"\r\n"), b"\xef\xbb\xbf" + bundle, bundle[:-30],
+                 b"# comment\n" + bundle + b"trailing", bundle.replace(b"-----END", b"-----BEGIN", 1)):
+        found = scan_pem(data)
+        assert ([tuple(b) for b in found.blocks], found.unterminated, found.first_unterminated) == \
+            reference_scan_pem(data)

@@ -204,3 +204,37 @@ def test_openssl_profile_reports_the_first_error_openssl_verify_reports(tmp_path
         pytest.skip("no openssl binary (scripts/test installs it)")
     agree, disagree = openssl_agreement(load_cases(), referee, str(tmp_path))
     assert agree > 500 and disagree == [], disagree[:20]
+
+
+@pytest.mark.skipif(not os.path.exists(FULL), reason="x509-limbo corpus not available")
+def test_usual_certificate_reader_equals_the_general_one_on_every_limbo_certificate():
+    """certs/fields.py reads the usual layout without building lists; on the
+    corpus's 40,000-odd certificates (odd ones included) it gives the general
+    reader's fields, and the general reader still takes what it cannot."""
+    from ibmi_trust.certs import fields
+    from ibmi_trust.certs.der import DerError
+    from ibmi_trust.certs.loading import scan_pem
+
+    def outcome(reader, der):
+        try:
+            tbs = reader(der)
+        except DerError:
+            return "refused"
+        return tbs.version, tbs.issuer, tbs.subject, list(tbs._at)
+
+    read = usual = 0
+    with gzip.open(FULL, "rt", encoding="utf-8") as handle:
+        cases = json.load(handle)["testcases"]
+    for case in cases:
+        for pem in case["trusted_certs"] + case["untrusted_intermediates"] + [case["peer_certificate"]]:
+            for block in scan_pem(pem.encode()).blocks:
+                read += 1
+                expected = outcome(fields._read_any_tbs, block.der)
+                assert outcome(fields.read_tbs, block.der) == expected
+                try:
+                    quick = outcome(fields._read_usual_tbs, block.der)
+                except (fields._Unusual, IndexError):
+                    continue
+                usual += 1
+                assert quick == expected
+    assert read > 1000 and usual > read * 0.9, (read, usual)

@@ -17,6 +17,7 @@ from ibmi_trust.analyse.referee import Referee
 from ibmi_trust.analyse.validators.openssl import OpenSSLProfile
 from ibmi_trust.fetch import RootProgram, Sourcing
 from ibmi_trust.store.base import StoreEntry
+from ibmi_trust.testing.pki import CA
 from ibmi_trust.testing.servers import ChainPlan, MailServer
 from pki_scenarios import Factory
 
@@ -453,3 +454,72 @@ def test_proof_of_a_partial_wildcard_name_python_refuses(lab, referee):
     doc = json.loads(fixed.stdout)
     assert fixed.returncode == 0 and doc["proof"]["ok"], fixed.stdout + fixed.stderr
     assert any("Python's name check refuses the name" in n for n in doc["proof"]["notes"])
+
+
+def test_a_big_bundle_is_refereed_by_the_certificates_openssl_can_look_up(tmp_path, referee):
+    """Past REDUCE_ABOVE certificates the referee gets only what OpenSSL can look up
+    for the chain (loading a 5,000-certificate CAfile takes OpenSSL seconds); its
+    answer must be the same as on the whole file, for every kind of scenario."""
+    from ibmi_trust.analyse.core import index_store
+    from ibmi_trust.analyse.referee import REDUCE_ABOVE, store_arguments
+    from ibmi_trust.store.spec import open_store
+    from pki_scenarios import CLASSES, scenario
+
+    filler = [CA.root("Filler %d" % i).cert for i in range(REDUCE_ABOVE + 1)]
+    for seed in range(len(CLASSES)):
+        sc = scenario(seed, NOW)
+        bundle = tmp_path / ("bundle-%d.pem" % seed)
+        bundle.write_text("".join(c.pem() for c in filler[:seed] + sc.store + filler[seed:]))
+        store = open_store("bundle:%s" % bundle)
+        view = index_store(store.list())
+        reduced = store_arguments(store, view, sc.sent)
+        assert "cafile_certs" in reduced and len(reduced["cafile_certs"]) < len(sc.store) + 3
+        whole = referee.verify(sc.sent, cafile=str(bundle), host=sc.host, level=sc.level, now=NOW)
+        part = referee.verify(sc.sent, host=sc.host, level=sc.level, now=NOW, **reduced)
+        assert (whole.ok, whole.code, whole.depth) == (part.ok, part.code, part.depth), sc.describe()
+
+
+def test_a_capath_is_read_one_subject_at_a_time_as_openssl_reads_it(f, tmp_path, referee):
+    """check reads only the hash buckets its chains need (store/capath_lookup.py),
+    with OpenSSL's rules: `.0`, `.1`, ... until a name does not exist (dangling
+    links, empty or unparsable files and directories are skipped); a
+    stale link (a file of another subject) is skipped by name, not trusted.
+    Each layout is judged by the model and by `openssl verify -CApath`."""
+    from ibmi_trust.analyse.core import StoreView, view_of
+    from ibmi_trust.jobs.check import store_view
+    from ibmi_trust.store.rehash import hash_text, subject_hash
+    from ibmi_trust.store.spec import open_store
+
+    root, (inter,), leaf = chain(f)
+    other = f.issue(f.name("Other Root"), f.key(), None)
+    sent = [leaf.cert, inter.cert]
+    directory = tmp_path / "certs"
+    directory.mkdir()
+    (directory / "root.pem").write_text(root.cert.pem())
+    (directory / "other.pem").write_text(other.cert.pem())
+    bucket = hash_text(subject_hash(root.cert))
+    layouts = {
+        "gap before the root": [("%s.1" % bucket, "root.pem")],
+        "dangling link first": [("%s.0" % bucket, "gone.pem"), ("%s.1" % bucket, "root.pem")],
+        "stale link first": [("%s.0" % bucket, "other.pem"), ("%s.1" % bucket, "root.pem")],
+        "root linked": [("%s.0" % bucket, "root.pem")],
+    }
+    for layout, links in layouts.items():
+        for name in os.listdir(str(directory)):
+            if name.startswith(bucket):
+                os.unlink(str(directory / name))
+        for name, target in links:
+            os.symlink(target, str(directory / name))
+        store = open_store("capath:%s" % directory)
+        profile = OpenSSLProfile(version=referee.profile, level=0)
+        view, _problems = store_view(store, profile)
+        assert type(view).__name__ == "LookupView"
+        report = analyse_chain(sent, view, HOST, None, NOW, validator=profile)
+        truth = referee.verify(sent, capath=str(directory), host=HOST, level=0, now=NOW)
+        first = report.prediction["error"]
+        assert (truth.ok, truth.code, truth.depth) == (report.prediction["accepts"], first and first["code"],
+                                                       first and first["depth"]), layout
+        assert report.client_accepts is not layout.startswith("gap"), layout
+        whole = analyse_chain(sent, StoreView(store.list()), HOST, None, NOW, validator=profile)
+        assert whole.prediction == report.prediction, layout       # the whole-directory read agrees
+        assert view_of(store) is not None

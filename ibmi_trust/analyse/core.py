@@ -6,7 +6,8 @@ for *SYSTEM and .KDB stores. Everything a validator shares (candidate paths,
 sourcing, the report's findings) lives beside this module.
 """
 import datetime
-from typing import Iterable, List, Optional, Union
+import threading
+from typing import Iterable, List, Optional, Tuple, Union
 
 from ibmi_trust.analyse.index import CertIndex
 from ibmi_trust.analyse.model import ChainReport
@@ -14,6 +15,7 @@ from ibmi_trust.certs import Cert
 from ibmi_trust.store.base import StoreEntry
 
 DEFAULT_MAX_CHAIN_DEPTH = 8
+_MODEL_LOCK = threading.Lock()         # a view is shared by verify's threads: one model per view
 
 
 class StoreView(CertIndex):
@@ -28,13 +30,53 @@ class StoreView(CertIndex):
         super().__init__((e.cert, e) for e in entries)
         self._model = None
 
+    @property
+    def size(self) -> int:
+        return len(self.entries)
+
     def openssl_model(self):
         """The certificates an OpenSSL client can reach, in load order."""
-        if self._model is None:
-            from ibmi_trust.analyse.openssl.verify import StoreModel
+        with _MODEL_LOCK:
+            if self._model is None:
+                from ibmi_trust.analyse.openssl.verify import StoreModel
 
-            self._model = StoreModel([e.cert for e in self.entries if e.enabled is not False])
-        return self._model
+                self._model = StoreModel([e.cert for e in self.entries if e.enabled is not False])
+            return self._model
+
+
+class LookupView:
+    """A store read one subject at a time (CApathLookup: as OpenSSL reads a CApath
+    directory), with the interface the analysis uses of a StoreView."""
+
+    def __init__(self, lookup):
+        self.lookup = lookup
+        self._model = None
+
+    @property
+    def size(self) -> Optional[int]:
+        """Certificates in the store when the lookup knows (a bundle), else None."""
+        return getattr(self.lookup, "size", None)
+
+    def issuers_of(self, child: Cert) -> List[Tuple[Cert, StoreEntry]]:
+        named = [(e.cert, e) for e in self.lookup.named(child.issuer_key)]
+        if child.aki and len(named) > 1:
+            named.sort(key=lambda item: item[0].ski != child.aki)
+        return named
+
+    def entry_for(self, cert: Cert) -> Optional[StoreEntry]:
+        return next((e for e in self.lookup.named(cert.subject_key) if e.cert.sha256 == cert.sha256), None)
+
+    def same_key(self, cert: Cert) -> List[Tuple[Cert, StoreEntry]]:
+        return [(e.cert, e) for e in self.lookup.named(cert.subject_key)
+                if e.cert.spki_sha256 == cert.spki_sha256 and e.cert.sha256 != cert.sha256]
+
+    def openssl_model(self):
+        with _MODEL_LOCK:
+            if self._model is None:
+                from ibmi_trust.analyse.openssl.verify import LookupStoreModel
+
+                self._model = LookupStoreModel(self.lookup)
+            return self._model
 
 
 AnchorIndex = StoreView
@@ -45,7 +87,16 @@ def index_store(entries: Iterable[StoreEntry]) -> StoreView:
     return StoreView(entries)
 
 
-def analyse_chain(presented: List[Cert], store_entries: Union[Iterable[StoreEntry], StoreView],
+def view_of(store, entries: Optional[Iterable[StoreEntry]] = None):
+    """How the analysis reads `store`: one subject at a time when the store can
+    be read that way (a CApath directory), else all its entries, indexed."""
+    lookup = getattr(store, "lookup", lambda: None)()
+    if lookup is not None:
+        return LookupView(lookup)
+    return StoreView(store.list() if entries is None else entries)
+
+
+def analyse_chain(presented: List[Cert], store_entries: Union[Iterable[StoreEntry], StoreView, "LookupView"],
                   host: Optional[str] = None, sourcing=None, now: Optional[datetime.datetime] = None,
                   warn_days: int = 30, *, validator=None, max_chain_depth: int = DEFAULT_MAX_CHAIN_DEPTH,
                   crosscheck: bool = True, partial_chain: bool = True) -> ChainReport:
@@ -62,7 +113,7 @@ def analyse_chain(presented: List[Cert], store_entries: Union[Iterable[StoreEntr
         from ibmi_trust.analyse.validators.gskit import GSKitModel
 
         validator = GSKitModel(partial_chain=partial_chain, max_chain_depth=max_chain_depth, crosscheck=crosscheck)
-    anchors = store_entries if isinstance(store_entries, StoreView) else index_store(store_entries)
+    anchors = store_entries if isinstance(store_entries, (StoreView, LookupView)) else index_store(store_entries)
     return validator.analyse(list(presented), anchors, host, sourcing, utc(now), warn_days)
 
 

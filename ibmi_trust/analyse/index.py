@@ -1,5 +1,5 @@
-"""Certificates indexed by subject name (DER, and as compared per RFC 5280
-7.1) and by subject key id.
+"""Certificates indexed by subject name: as encoded (DER), and as OpenSSL
+compares names (the canonical encoding, Cert.subject_key).
 
 Issuer look-up is one dict access, whatever the store size: the path
 builder never scans a store (benchmarks/bench_analysis_scaling.py).
@@ -8,8 +8,16 @@ from collections import defaultdict
 from typing import Dict, Generic, Iterable, List, Tuple, TypeVar
 
 from ibmi_trust.certs import Cert
+from ibmi_trust.certs.cert import names_match
 
 T = TypeVar("T")
+
+
+def issuer_name_matches(child: Cert, issuer: Cert) -> bool:
+    """`issuer`'s subject is `child`'s issuer name: same DER, or the same name
+    in another string encoding, letter case or spacing (as OpenSSL compares
+    names: their canonical encoding)."""
+    return issuer.subject_der == child.issuer_der or names_match(issuer.subject_key, child.issuer_key)
 
 
 class CertIndex(Generic[T]):
@@ -17,7 +25,6 @@ class CertIndex(Generic[T]):
 
     def __init__(self, items: Iterable[Tuple[Cert, T]] = ()):
         self._by_subject: Dict[bytes, List[Tuple[Cert, T]]] = defaultdict(list)
-        self._by_ski: Dict[str, List[Tuple[Cert, T]]] = defaultdict(list)
         self._by_name_key: Dict[tuple, List[Tuple[Cert, T]]] = defaultdict(list)
         self._by_sha256: Dict[str, Tuple[Cert, T]] = {}
         for cert, payload in items:
@@ -30,8 +37,6 @@ class CertIndex(Generic[T]):
         self._by_subject[cert.subject_der].append((cert, payload))
         if cert.subject_key is not None:
             self._by_name_key[cert.subject_key].append((cert, payload))
-        if cert.ski:
-            self._by_ski[cert.ski].append((cert, payload))
 
     def __len__(self) -> int:
         return len(self._by_sha256)
@@ -41,6 +46,11 @@ class CertIndex(Generic[T]):
 
     def get(self, sha256: str):
         return self._by_sha256.get(sha256)
+
+    def entry_for(self, cert: Cert):
+        """The payload of `cert` when it is indexed, else None."""
+        found = self._by_sha256.get(cert.sha256)
+        return found[1] if found is not None else None
 
     def issuers_of(self, child: Cert) -> List[Tuple[Cert, T]]:
         """Certificates named as `child`'s issuer, key-id matches first.

@@ -16,16 +16,8 @@ from typing import List, Optional, Tuple
 from cryptography import x509
 
 from ibmi_trust.certs import Cert
-from ibmi_trust.certs.cert import names_match
 
 MAX_NC_CHECKS = 65536
-
-
-def issuer_name_matches(child: Cert, issuer: Cert) -> bool:
-    """`issuer`'s subject is `child`'s issuer name: same DER, or the same name
-    in another string encoding, letter case or spacing (RFC 5280 7.1 compares
-    names, not bytes; so does OpenSSL)."""
-    return issuer.subject_der == child.issuer_der or names_match(issuer.subject_key, child.issuer_key)
 
 
 def host_matches(cert: Cert, host: str) -> bool:

@@ -23,9 +23,8 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
-from ibmi_trust.analyse.index import CertIndex
+from ibmi_trust.analyse.index import CertIndex, issuer_name_matches
 from ibmi_trust.analyse.model import WARNING, Finding
-from ibmi_trust.analyse.names import issuer_name_matches
 from ibmi_trust.certs import Cert
 from ibmi_trust.store.base import StoreEntry
 
@@ -234,9 +233,9 @@ class PathBuilder:
         return hit
 
     def _node(self, cert: Cert) -> Node:
-        found = self.anchors.get(cert.sha256)
-        if found is not None:
-            return Node(cert, [SERVER, STORE], found[1])
+        entry = self.anchors.entry_for(cert)
+        if entry is not None:
+            return Node(cert, [SERVER, STORE], entry)
         return Node(cert, [SERVER])
 
     def _event(self, finding: Finding) -> None:

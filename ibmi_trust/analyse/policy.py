@@ -63,6 +63,12 @@ def path_problems(certs: List[Cert], ends_at_anchor: bool, anchor_entry: Optiona
         reason = _extension_problem(cert)
         if reason:
             out.append(_finding(reason[0], reason[1], cert))
+        if cert.key_info.explicit_ec:
+            # RFC 5480 2.1.1: specifiedCurve MUST NOT be used; cryptography's verifier refuses such
+            # keys. GSKit's answer is unconfirmed (docs/verify-on-your-system.md); the OpenSSL
+            # validator follows OpenSSL instead (accepted unless -x509_strict).
+            out.append(_finding("explicit-curve-key", "%s has an EC key with explicit curve parameters instead "
+                                "of a named curve (RFC 5480 forbids them)" % cert.common_name, cert))
     reason = name_constraints_problem(certs)
     if reason:
         out.append(_finding("name-constraints-violated", "name constraints forbid this path: %s" % reason, leaf))

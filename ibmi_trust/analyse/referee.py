@@ -81,13 +81,18 @@ class Referee:
         return "%s (%s)" % (self.version_text.split(" (")[0], self.binary)
 
     def verify(self, chain: Sequence[Cert], *, capath: Optional[str] = None, cafile: Optional[str] = None,
-               host: Optional[str] = None, level: int = 0,
+               cafile_certs: Optional[Sequence[Cert]] = None, host: Optional[str] = None, level: int = 0,
                now: Optional[datetime.datetime] = None) -> RefereeVerdict:
-        """`openssl verify` of `chain` (leaf first, as sent) against one store."""
-        if (capath is None) == (cafile is None):
-            raise ValueError("give exactly one of capath and cafile")
+        """`openssl verify` of `chain` (leaf first, as sent) against one store:
+        a CApath directory, a CAfile, or certificates written as a CAfile here."""
+        if sum(x is not None for x in (capath, cafile, cafile_certs)) != 1:
+            raise ValueError("give exactly one of capath, cafile and cafile_certs")
         workdir = tempfile.mkdtemp(prefix="ibmi-trust-referee-")
         try:
+            if cafile_certs:
+                cafile = os.path.join(workdir, "store.pem")
+                with open(cafile, "w", encoding="ascii") as handle:
+                    handle.write("".join(c.pem() for c in cafile_certs))
             leaf = os.path.join(workdir, "leaf.pem")
             sent = os.path.join(workdir, "sent.pem")
             with open(leaf, "w", encoding="ascii") as handle:
@@ -122,8 +127,10 @@ class Referee:
             args += ["-verify_ip" if _is_ip(host) else "-verify_hostname", host.strip("[]")]
         if capath is not None:
             args += ["-CApath", capath, "-no-CAfile"]
-        else:
+        elif cafile is not None:
             args += ["-CAfile", cafile, "-no-CApath"]
+        else:                                       # no certificate OpenSSL could look up: an empty store
+            args += ["-no-CAfile", "-no-CApath"]
         if self.version >= (3, 0, 0):
             args.append("-no-CAstore")
         return args
@@ -136,6 +143,38 @@ def _is_ip(host: str) -> bool:
         ipaddress.ip_address(host.strip("[]"))
         return True
     except ValueError:
+        return False
+
+
+REDUCE_ABOVE = 200          # CAfile stores with more certificates are given to the referee reduced
+
+
+def store_arguments(store, view, chain: Sequence[Cert]) -> dict:
+    """`verify()` keyword arguments that let the referee judge `chain` against `store`.
+
+    A CApath directory is given as it is (OpenSSL reads only the hash buckets it
+    needs). A big CAfile is costly to load (OpenSSL 3.0 takes seconds for 5,000
+    certificates), so one with more than REDUCE_ABOVE certificates is given as
+    the certificates OpenSSL can look up for this chain (StoreModel.lookups), in
+    file order: the same lookups give the same answers. Not when the bundle has
+    something this reduction could change: an unreadable block (OpenSSL then
+    refuses the whole file), or TRUSTED CERTIFICATE blocks (their trust settings
+    are not kept): then the whole file.
+    """
+    location = store_location(store)
+    if "cafile" in location and (view.size or 0) > REDUCE_ABOVE and _reducible(store, view, location["cafile"]):
+        return {"cafile_certs": view.openssl_model().lookups(chain)}
+    return location
+
+
+def _reducible(store, view, path: str) -> bool:
+    lookup = getattr(view, "lookup", None)
+    if (lookup.problems if lookup is not None else getattr(store, "problems", None)):
+        return False
+    try:
+        with open(path, "rb") as handle:
+            return b"TRUSTED CERTIFICATE" not in handle.read()
+    except OSError:
         return False
 
 

@@ -154,7 +154,7 @@ class ReportBuilder:
 
     def _issued_leaf(self, certs: Sequence[Cert]) -> bool:
         """Is one of `certs` a (perhaps expired) copy of the leaf's issuer: same name, and it signed the leaf?"""
-        from ibmi_trust.analyse.names import issuer_name_matches
+        from ibmi_trust.analyse.index import issuer_name_matches
 
         return any(issuer_name_matches(self.leaf, c) and self.leaf.signed_by(c) for c in certs)
 

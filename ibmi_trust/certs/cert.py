@@ -44,22 +44,8 @@ class Cert:
     def __init__(self, der: bytes):
         self.der = bytes(der)
         self.sha256 = hashlib.sha256(self.der).hexdigest()
-        self._lazy = {}
         self._x509 = _UNSET
-        try:
-            self._tbs = f.read_tbs(self.der)
-            self._lazy["not_before"] = f.parse_time(*self._tbs.not_before)
-            self._lazy["not_after"] = f.parse_time(*self._tbs.not_after)
-        except DerError as exc:
-            raise CertificateError("not a valid X.509 certificate: %s" % exc) from None
-        for role, name_der in (("subject", self._tbs.subject), ("issuer", self._tbs.issuer)):
-            if not f.name_defect_possible(name_der):
-                continue                                   # shown as text on first use
-            text, defects = name_text(name_der)
-            if defects:
-                raise BadCertificateName("certificate SHA-256 %s: its %s holds %s: %s"
-                                         % (self.sha256, role, defects[0], text))
-            self._lazy[role] = text
+        self._tbs, self._lazy = _checked(self.der)
 
     def _get(self, key, compute):
         value = self._lazy.get(key, _UNSET)
@@ -231,7 +217,13 @@ class Cert:
         return self._x509
 
     def signed_by(self, issuer: "Cert") -> bool:
-        """`issuer`'s key verifies this certificate's signature (names are not compared)."""
+        """`issuer`'s key verifies this certificate's signature (names are not compared):
+        asked of the OpenSSL Python's ssl loaded (certs/libcrypto.py), else cryptography."""
+        from ibmi_trust.certs import libcrypto
+
+        answer = libcrypto.verify(self.der, issuer.der)
+        if answer is not None:
+            return answer
         from ibmi_trust.certs import compat
 
         try:
@@ -265,20 +257,18 @@ class Cert:
         """('RSA', 2048), ('EC', 256), ('Ed25519', 256), ..."""
         return self._get("key", self._key_description)
 
-    def _key_description(self) -> Tuple[str, int]:
-        from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+    @property
+    def key_info(self) -> "f.KeyInfo":
+        """Family, size and whether an EC key has explicit curve parameters, read
+        from the DER (no cryptography needed)."""
+        return self._get("key_info", lambda: f.public_key(self._tbs.spki))
 
-        try:
-            key = self.x509.public_key()
-        except Exception:                  # explicit EC curves, unknown algorithms
-            return "unsupported", 0
-        if isinstance(key, rsa.RSAPublicKey):
-            return "RSA", key.key_size
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            return "EC", key.curve.key_size
-        if isinstance(key, dsa.DSAPublicKey):
-            return "DSA", key.key_size
-        return type(key).__name__.replace("PublicKey", "").lstrip("_"), 256
+    def _key_description(self) -> Tuple[str, int]:
+        key = self.key_info
+        names = {"RSA": "RSA", "RSA-PSS": "RSA", "EC": "EC", "DSA": "DSA", "ED25519": "Ed25519", "ED448": "Ed448"}
+        if key.family in names and key.bits:
+            return names[key.family], key.bits if key.family not in ("ED25519", "ED448") else 256
+        return "unsupported", 0
 
     # -- presentation ---------------------------------------------------------------------
     def pem(self) -> str:
@@ -311,6 +301,47 @@ class Cert:
     def tbs(self):
         """The positions of every field (certs.fields.Tbs), for readers of raw fields."""
         return self._tbs
+
+
+def _checked(der: bytes):
+    """(Tbs, the fields read so far) of a certificate that can be used, else
+    CertificateError: the structure, both names as text, the validity times."""
+    lazy = {}
+    try:
+        tbs = f.read_tbs(der)
+        lazy["not_before"] = f.parse_time(*tbs.not_before)
+        lazy["not_after"] = f.parse_time(*tbs.not_after)
+    except DerError as exc:
+        raise CertificateError("not a valid X.509 certificate: %s" % exc) from None
+    for role, name_der in (("subject", tbs.subject), ("issuer", tbs.issuer)):
+        if not f.name_defect_possible(name_der):
+            continue                                   # shown as text on first use
+        text, defects = name_text(name_der)
+        if defects:
+            raise BadCertificateName("certificate SHA-256 %s: its %s holds %s: %s"
+                                     % (hashlib.sha256(der).hexdigest(), role, defects[0], text))
+        lazy[role] = text
+    return tbs, lazy
+
+
+def loadable_subject_key(der: bytes) -> Optional[bytes]:
+    """What a store index needs of a certificate without making a Cert: the
+    subject's canonical encoding (Cert.subject_key), after the checks OpenSSL's
+    loading of a CAfile makes (the structure, both names; CertificateError as
+    Cert(der) raises it). The validity times are not read: OpenSSL loads a
+    certificate whose times are malformed (and fails only a path through it),
+    and Cert(der) reads them when the certificate is used."""
+    try:
+        tbs = f.read_tbs(der)
+    except DerError as exc:
+        raise CertificateError("not a valid X.509 certificate: %s" % exc) from None
+    for role, name_der in (("subject", tbs.subject), ("issuer", tbs.issuer)):
+        if f.name_defect_possible(name_der):
+            text, defects = name_text(name_der)
+            if defects:
+                raise BadCertificateName("certificate SHA-256 %s: its %s holds %s: %s"
+                                         % (hashlib.sha256(der).hexdigest(), role, defects[0], text))
+    return _canonical(tbs.subject)
 
 
 def names_match(key_a: Optional[bytes], key_b: Optional[bytes]) -> bool:

@@ -17,6 +17,7 @@ the same bytes OpenSSL sees:
   subjectAltName, nameConstraints, authorityInfoAccess). A decoder raises
   DerError on a malformed value; what that means is the caller's business.
 """
+import array
 import datetime
 from typing import List, NamedTuple, Optional, Tuple
 
@@ -29,34 +30,192 @@ class Extension(NamedTuple):
     value: bytes                  # the extnValue OCTET STRING's content (the extension's own DER)
 
 
-class Tbs(NamedTuple):
-    version: int                  # 0 = v1, 2 = v3
-    serial: bytes                 # INTEGER content octets
-    signature: bytes              # the TBS signature AlgorithmIdentifier, whole
-    issuer: bytes                 # Name, whole TLV
-    not_before: Tuple[int, bytes]  # (tag, content)
-    not_after: Tuple[int, bytes]
-    subject: bytes
-    spki: bytes                   # SubjectPublicKeyInfo, whole TLV
-    extensions_at: Optional[Tuple[int, int]]   # [3] Extensions' content span in the DER (read by `extensions`)
-    outer_signature: bytes        # the Certificate's signatureAlgorithm, whole
+class Tbs:
+    """Where each field of a certificate's to-be-signed part lies in its DER
+    (read_tbs). The two names are kept as bytes (they are dictionary keys and
+    compared often); every other field is sliced from the DER when asked for,
+    so a store of thousands of certificates holds each byte once."""
+    __slots__ = ("der", "version", "issuer", "subject", "_at")
+
+    def __init__(self, der: bytes, version: int, issuer: bytes, subject: bytes, at: "array.array"):
+        self.der = der
+        self.version = version        # 0 = v1, 2 = v3
+        self.issuer = issuer          # Name, whole TLV
+        self.subject = subject
+        self._at = at                 # serial, signature, notBefore, notAfter, spki, extensions, outer signature
+
+    @property
+    def serial(self) -> bytes:
+        """INTEGER content octets."""
+        return self.der[self._at[0]:self._at[1]]
+
+    @property
+    def signature(self) -> bytes:
+        """The TBS signature AlgorithmIdentifier, whole."""
+        return self.der[self._at[2]:self._at[3]]
+
+    @property
+    def not_before(self) -> Tuple[int, bytes]:
+        """(tag, content)."""
+        return self.der[self._at[4]], self.der[self._at[5]:self._at[6]]
+
+    @property
+    def not_after(self) -> Tuple[int, bytes]:
+        return self.der[self._at[7]], self.der[self._at[8]:self._at[9]]
+
+    @property
+    def spki(self) -> bytes:
+        """SubjectPublicKeyInfo, whole TLV."""
+        return self.der[self._at[10]:self._at[11]]
+
+    @property
+    def extensions_at(self) -> Optional[Tuple[int, int]]:
+        """[3] Extensions' content span in the DER (read by `extensions`), None without."""
+        return (self._at[12], self._at[13]) if self._at[13] else None
+
+    @property
+    def outer_signature(self) -> bytes:
+        """The Certificate's signatureAlgorithm, whole."""
+        return self.der[self._at[14]:self._at[15]]
 
 
 def children(data: bytes, start: int, end: int) -> List[Tuple[int, int, int]]:
-    """(tag position, content start, content end) of each element in data[start:end]."""
+    """(tag position, content start, content end) of each element in data[start:end]
+    (der_tlv's rules, decoded inline: this loop reads every certificate of a store)."""
     out = []
     pos = start
     while pos < end:
-        _tag, cstart, cend = der_tlv(data, pos)
+        try:
+            if data[pos] & 0x1F == 0x1F:
+                raise DerError("multi-byte tags are not supported")
+            first = data[pos + 1]
+            if first < 0x80:
+                head, length = pos + 2, first
+            elif first == 0x81:
+                head, length = pos + 3, data[pos + 2]
+            elif first == 0x82:
+                head, length = pos + 4, (data[pos + 2] << 8) | data[pos + 3]
+            else:
+                count = first & 0x7F
+                if count == 0 or count > 4:
+                    raise DerError("unsupported DER length")
+                head = pos + 2 + count
+                if head > len(data):
+                    raise IndexError
+                length = int.from_bytes(data[pos + 2:head], "big")
+        except IndexError:
+            raise DerError("truncated DER") from None
+        cend = head + length
         if cend > end:
-            raise DerError("element runs past its container")
-        out.append((pos, cstart, cend))
+            raise DerError("truncated DER" if cend > len(data) else "element runs past its container")
+        out.append((pos, head, cend))
         pos = cend
     return out
 
 
 def read_tbs(der: bytes) -> Tbs:
     """The certificate's fields by position; DerError when it is not a certificate."""
+    try:
+        return _read_usual_tbs(der)
+    except (_Unusual, IndexError):
+        return _read_any_tbs(der)
+
+
+class _Unusual(Exception):
+    """Not the usual layout: the general reader decides."""
+
+
+def _element(der: bytes, pos: int, limit: int) -> Tuple[int, int]:
+    """(content start, end) of the element at `pos`, lengths of up to two bytes."""
+    first = der[pos + 1]
+    if first < 0x80:
+        start, end = pos + 2, pos + 2 + first
+    elif first == 0x81:
+        start, end = pos + 3, pos + 3 + der[pos + 2]
+    elif first == 0x82:
+        start, end = pos + 4, pos + 4 + ((der[pos + 2] << 8) | der[pos + 3])
+    else:
+        raise _Unusual
+    if end > limit:
+        raise _Unusual
+    return start, end
+
+
+def _read_usual_tbs(der: bytes) -> Tbs:
+    """read_tbs for the layout nearly every certificate has (version [0] as
+    `A0 03 02 01 v`, lengths of up to two bytes), without building lists; the
+    same answer as _read_any_tbs (tests/test_fuzz_parsers.py), which takes
+    anything else (_Unusual)."""
+    size = len(der)
+    if der[0] != 0x30:
+        raise _Unusual
+    start, end = _element(der, 0, size)
+    if end != size or der[start] != 0x30:
+        raise _Unusual
+    tbs_start, tbs_end = _element(der, start, end)
+    pos = tbs_start
+    version = 0
+    if der[pos] == 0xA0:
+        if der[pos + 1:pos + 4] != b"\x03\x02\x01" or pos + 5 > tbs_end:
+            raise _Unusual
+        version = der[pos + 4]
+        pos += 5
+    if der[pos] != 0x02:
+        raise _Unusual
+    serial_start, serial_end = _element(der, pos, tbs_end)
+    signature_at = serial_end
+    if der[signature_at] & 0x1F == 0x1F:
+        raise _Unusual
+    _s, signature_end = _element(der, signature_at, tbs_end)
+    issuer_at = signature_end
+    if der[issuer_at] != 0x30:
+        raise _Unusual
+    _s, issuer_end = _element(der, issuer_at, tbs_end)
+    if der[issuer_end] != 0x30:
+        raise _Unusual
+    validity_start, validity_end = _element(der, issuer_end, tbs_end)
+    before_at = validity_start
+    if der[before_at] & 0x1F == 0x1F:
+        raise _Unusual
+    before_start, before_end = _element(der, before_at, validity_end)
+    if der[before_end] & 0x1F == 0x1F:
+        raise _Unusual
+    after_start, after_end = _element(der, before_end, validity_end)
+    if after_end != validity_end:
+        raise _Unusual
+    subject_at = validity_end
+    if der[subject_at] != 0x30:
+        raise _Unusual
+    _s, subject_end = _element(der, subject_at, tbs_end)
+    spki_at = subject_end
+    if der[spki_at] != 0x30:
+        raise _Unusual
+    _s, spki_end = _element(der, spki_at, tbs_end)
+    extensions_at = (0, 0)
+    pos = spki_end
+    while pos < tbs_end:
+        tag = der[pos]
+        if tag & 0x1F == 0x1F:
+            raise _Unusual
+        content_start, pos = _element(der, pos, tbs_end)
+        if tag == 0xA3:
+            extensions_at = (content_start, pos)
+    outer_at = tbs_end
+    if der[outer_at] != 0x30:
+        raise _Unusual
+    _s, outer_end = _element(der, outer_at, end)
+    if der[outer_end] != 0x03:
+        raise _Unusual
+    _s, bits_end = _element(der, outer_end, end)
+    if bits_end != end:
+        raise _Unusual
+    at = array.array("I", (serial_start, serial_end, signature_at, signature_end, before_at, before_start,
+                           before_end, before_end, after_start, after_end, spki_at, spki_end) + extensions_at
+                     + (outer_at, outer_end))
+    return Tbs(der, version, der[issuer_at:issuer_end], der[subject_at:subject_end], at)
+
+
+def _read_any_tbs(der: bytes) -> Tbs:
     tag, start, end = der_tlv(der, 0)
     if tag != 0x30 or end != len(der):
         raise DerError("not a DER certificate (SEQUENCE)")
@@ -81,13 +240,15 @@ def read_tbs(der: bytes) -> Tbs:
     times = children(der, validity[1], validity[2])
     if len(times) != 2:
         raise DerError("validity holds no notBefore/notAfter pair")
-    extensions_at = None
+    extensions_at = (0, 0)
     for field in fields[6:]:
         if der[field[0]] == 0xA3:
             extensions_at = (field[1], field[2])
-    return Tbs(version, der[serial[1]:serial[2]], der[signature[0]:signature[2]], der[issuer[0]:issuer[2]],
-               (der[times[0][0]], der[times[0][1]:times[0][2]]), (der[times[1][0]], der[times[1][1]:times[1][2]]),
-               der[subject[0]:subject[2]], der[spki[0]:spki[2]], extensions_at, der[parts[1][0]:parts[1][2]])
+    outer = parts[1]
+    at = array.array("I", (serial[1], serial[2], signature[0], signature[2], times[0][0], times[0][1], times[0][2],
+                           times[1][0], times[1][1], times[1][2], spki[0], spki[2]) + extensions_at
+                     + (outer[0], outer[2]))
+    return Tbs(der, version, der[issuer[0]:issuer[2]], der[subject[0]:subject[2]], at)
 
 
 def extensions(der: bytes, tbs: Tbs) -> Tuple[Extension, ...]:
@@ -117,94 +278,128 @@ def name_defect_possible(name_der: bytes) -> bool:
 # -- times ----------------------------------------------------------------------------
 def parse_time(tag: int, raw: bytes) -> datetime.datetime:
     """UTCTime (YYMMDDHHMMSSZ, 1950-2049) or GeneralizedTime (YYYYMMDDHHMMSSZ), aware UTC."""
+    if tag == 0x17 and len(raw) == 13:
+        digits = raw[:12]
+    elif tag == 0x18 and len(raw) == 15:
+        digits = raw[:14]
+    else:
+        digits = b""
+    if not digits or raw[-1:] != b"Z" or not digits.isdigit() or not digits.isascii():
+        raise DerError("malformed time %r" % raw[:20])
+    value = int(digits)
+    value, second = divmod(value, 100)
+    value, minute = divmod(value, 100)
+    value, hour = divmod(value, 100)
+    year, month, day = value // 10000, value // 100 % 100, value % 100
+    if tag == 0x17:
+        year += 2000 if year < 50 else 1900
     try:
-        text = raw.decode("ascii")
-        if not text.endswith("Z") or not text[:-1].isdigit():
-            raise ValueError
-        if tag == 0x17 and len(text) == 13:
-            year = int(text[:2])
-            year += 2000 if year < 50 else 1900
-            rest = text[2:-1]
-        elif tag == 0x18 and len(text) == 15:
-            year, rest = int(text[:4]), text[4:-1]
-        else:
-            raise ValueError
-        return datetime.datetime(year, int(rest[0:2]), int(rest[2:4]), int(rest[4:6]), int(rest[6:8]),
-                                 int(rest[8:10]), tzinfo=datetime.timezone.utc)
+        return datetime.datetime(year, month, day, hour, minute, second, tzinfo=_UTC)
     except ValueError:
         raise DerError("malformed time %r" % raw[:20]) from None
+
+
+_UTC = datetime.timezone.utc
 
 
 # -- names: OpenSSL's canonical encoding ---------------------------------------------------
 # Tags whose values OpenSSL canonicalises (ASN1_MASK_CANON).
 _UTF8, _PRINTABLE, _T61, _IA5, _VISIBLE, _UNIVERSAL, _BMP = 12, 19, 20, 22, 26, 28, 30
 _CANON_TAGS = {_UTF8, _PRINTABLE, _T61, _IA5, _VISIBLE, _UNIVERSAL, _BMP}
-_SPACE = b" \t\n\v\f\r"  # ossl_isspace
 
 
 class NameHashError(DerError):
     """The name cannot be canonicalised (malformed DER or an unconvertible string)."""
 
 
+# RDNs recur across a store's CAs (C=US, O=DigiCert Inc, ...): each one's canonical
+# form is made once (bounded: the cache starts again past its size).
+_RDN_CACHE: dict = {}
+_RDN_CACHE_SIZE = 4096
+
+
 def canonical_name(name_der: bytes) -> bytes:
-    """OpenSSL's canonical encoding of a Name (x509_name_canon)."""
-    tag, start, end = der_tlv(name_der, 0)
-    if tag != 0x30 or end != len(name_der):
-        raise NameHashError("not a DER Name (SEQUENCE)")
-    out = []
-    pos = start
-    while pos < end:
-        set_tag, set_start, set_end = der_tlv(name_der, pos)
-        if set_tag != 0x31:
-            raise NameHashError("RDN is not a SET")
-        members = []
-        inner = set_start
-        while inner < set_end:
-            members.append(_canonical_attribute(name_der, inner))
-            inner = der_tlv(name_der, inner)[2]
-        members.sort()  # DER SET OF order: bytewise, shorter first on a tie (der_cmp)
-        out.append(der_encode(0x31, b"".join(members)))
-        pos = set_end
-    return b"".join(out)
+    """OpenSSL's canonical encoding of a Name (x509_name_canon); NameHashError
+    when it cannot be made (malformed DER, a string invalid for its type)."""
+    try:
+        tag, start, end = der_tlv(name_der, 0)
+        if tag != 0x30 or end != len(name_der):
+            raise NameHashError("not a DER Name (SEQUENCE)")
+        out = []
+        for set_pos, set_start, set_end in children(name_der, start, end):
+            rdn = name_der[set_pos:set_end]
+            canonical = _RDN_CACHE.get(rdn)
+            if canonical is None:
+                if name_der[set_pos] != 0x31:
+                    raise NameHashError("RDN is not a SET")
+                canonical = _canonical_single_attribute(name_der, set_start, set_end)
+                if canonical is None:
+                    members = [_canonical_attribute(name_der, *attribute)
+                               for attribute in children(name_der, set_start, set_end)]
+                    if len(members) > 1:
+                        members.sort()  # DER SET OF order: bytewise, shorter first on a tie (der_cmp)
+                    canonical = der_encode(0x31, b"".join(members))
+                if len(_RDN_CACHE) >= _RDN_CACHE_SIZE:
+                    _RDN_CACHE.clear()
+                _RDN_CACHE[rdn] = canonical
+            out.append(canonical)
+        return b"".join(out)
+    except NameHashError:
+        raise
+    except DerError as exc:
+        raise NameHashError(str(exc)) from None
 
 
-def _canonical_attribute(data: bytes, pos: int) -> bytes:
-    tag, start, end = der_tlv(data, pos)
-    if tag != 0x30:
+def _canonical_single_attribute(data: bytes, start: int, end: int) -> Optional[bytes]:
+    """The canonical RDN of the usual one: a single attribute, one-byte lengths,
+    read without building lists; None for anything else (then the general code
+    decides, with the same answer for this case)."""
+    if end - start < 4 or data[start] != 0x30 or data[start + 1] != end - start - 2:
+        return None
+    oid_at = start + 2
+    oid_length = data[oid_at + 1]
+    if data[oid_at] != 0x06 or oid_length >= 0x80:
+        return None
+    value_at = oid_at + 2 + oid_length
+    if value_at + 2 > end:
+        return None
+    value_tag, value_length = data[value_at], data[value_at + 1]
+    if value_length >= 0x80 or value_at + 2 + value_length != end or value_tag & 0x1F == 0x1F:
+        return None
+    if value_tag in _CANON_TAGS:
+        value = der_encode(_UTF8, _canonical_text(value_tag, data[value_at + 2:end]))
+    else:
+        value = data[value_at:end]
+    return der_encode(0x31, der_encode(0x30, data[oid_at:value_at] + value))
+
+
+def _canonical_attribute(data: bytes, pos: int, start: int, end: int) -> bytes:
+    if data[pos] != 0x30:
         raise NameHashError("attribute is not a SEQUENCE")
-    oid_tag, _oid_content, oid_end = der_tlv(data, start)
-    if oid_tag != 0x06:
+    parts = children(data, start, end)
+    if not parts or data[parts[0][0]] != 0x06:
         raise NameHashError("attribute type is not an OID")
-    value_tag, value_start, value_end = der_tlv(data, oid_end)
-    if value_end != end:
-        raise NameHashError("trailing data in attribute")
-    oid = data[start:oid_end]
+    if len(parts) != 2:
+        raise NameHashError("attribute has no value or trailing data")
+    (_oid_pos, _oid_content, oid_end), (value_pos, value_start, value_end) = parts
+    value_tag = data[value_pos]
     if value_tag in _CANON_TAGS:
         value = der_encode(_UTF8, _canonical_text(value_tag, data[value_start:value_end]))
     else:  # other types are copied as they are (tag and all)
-        value = data[oid_end:value_end]
-    return der_encode(0x30, oid + value)
+        value = data[value_pos:value_end]
+    return der_encode(0x30, data[start:oid_end] + value)
 
 
 def _canonical_text(tag: int, raw: bytes) -> bytes:
-    text = to_utf8(tag, raw)
+    if raw.isascii() and tag != _BMP and tag != _UNIVERSAL:
+        text = raw                               # ASCII is its own Latin-1 and UTF-8 reading
+    else:
+        text = to_utf8(tag, raw)
     if text is None:
         raise NameHashError("attribute value is not valid for its string type")
-    text = text.strip(_SPACE)
-    if not any(b in _SPACE for b in text):
-        return text.lower()                                      # bytes.lower(): ASCII letters only
-    out = bytearray()
-    i = 0
-    while i < len(text):
-        byte = text[i]
-        if byte in _SPACE:
-            out.append(0x20)
-            while i < len(text) and text[i] in _SPACE:
-                i += 1
-            continue
-        out.append(byte + 32 if 0x41 <= byte <= 0x5A else byte)  # ASCII only
-        i += 1
-    return bytes(out)
+    # bytes.split() splits on exactly ossl_isspace's set (space, \t, \n, \v, \f, \r):
+    # trimmed, inner runs collapsed to one space; bytes.lower() lowers ASCII letters only
+    return b" ".join(text.split()).lower()
 
 
 def to_utf8(tag: int, raw: bytes) -> Optional[bytes]:
@@ -366,3 +561,54 @@ def ca_issuer_urls(value: bytes) -> List[str]:
             if kind == GEN_URI:
                 urls.append(raw.decode("ascii", "replace"))
     return urls
+
+
+# -- public keys ------------------------------------------------------------------------------
+class KeyInfo(NamedTuple):
+    family: Optional[str]     # "RSA", "RSA-PSS", "EC", "ED25519", "ED448", "DSA"; None: not known here
+    bits: Optional[int]       # RSA modulus / DSA p bits; EC group order bits
+    explicit_ec: bool = False
+
+
+KEY_ALGORITHMS = {
+    oid("1.2.840.113549.1.1.1"): "RSA", oid("1.2.840.113549.1.1.10"): "RSA-PSS",
+    oid("1.2.840.10045.2.1"): "EC", oid("1.3.101.112"): "ED25519", oid("1.3.101.113"): "ED448",
+    oid("1.2.840.10040.4.1"): "DSA",
+}
+# named curves -> bits of the group order
+CURVE_ORDER_BITS = {
+    oid("1.2.840.10045.3.1.1"): 192, oid("1.3.132.0.33"): 224, oid("1.2.840.10045.3.1.7"): 256,
+    oid("1.3.132.0.10"): 256, oid("1.3.132.0.34"): 384, oid("1.3.132.0.35"): 521,
+    oid("1.3.36.3.3.2.8.1.1.7"): 256, oid("1.3.36.3.3.2.8.1.1.11"): 384, oid("1.3.36.3.3.2.8.1.1.13"): 512,
+}
+
+
+def public_key(spki: bytes) -> KeyInfo:
+    """The key type and size of a SubjectPublicKeyInfo (whole TLV), read from the DER."""
+    try:
+        _tag, start, end = der_tlv(spki, 0)
+        parts = children(spki, start, end)
+        algorithm = children(spki, parts[0][1], parts[0][2])
+        family = KEY_ALGORITHMS.get(spki[algorithm[0][1]:algorithm[0][2]])
+        key = spki[parts[1][1] + 1:parts[1][2]]              # BIT STRING without its unused-bits byte
+        if family in ("RSA", "RSA-PSS"):
+            fields = children(key, 0, len(key))
+            return KeyInfo(family, int.from_bytes(key[fields[0][1]:fields[0][2]], "big").bit_length())
+        if family == "EC":
+            params = algorithm[1] if len(algorithm) > 1 else None
+            if params is not None and spki[params[0]] == 0x06:
+                bits = CURVE_ORDER_BITS.get(spki[params[1]:params[2]])
+                return KeyInfo(family if bits else None, bits)
+            if params is not None and spki[params[0]] == 0x30:    # explicit ECParameters: order is item 5
+                items = children(spki, params[1], params[2])
+                bits = int.from_bytes(spki[items[4][1]:items[4][2]], "big").bit_length() if len(items) > 4 else None
+                return KeyInfo(family, bits, True)
+            return KeyInfo(None, None)
+        if family == "DSA":
+            params = children(spki, algorithm[1][1], algorithm[1][2])
+            return KeyInfo(family, int.from_bytes(spki[params[0][1]:params[0][2]], "big").bit_length())
+        if family in ("ED25519", "ED448"):
+            return KeyInfo(family, 256 if family == "ED25519" else 456)
+        return KeyInfo(None, None)
+    except (DerError, IndexError):
+        return KeyInfo(None, None)

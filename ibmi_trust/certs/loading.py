@@ -13,7 +13,6 @@ reported, never a certificate). Besides the byte limit, a total budget
 bounds the work: at most MAX_BLOCKS blocks, and an optional deadline checked
 between blocks (the AIA fetcher passes its time limit).
 """
-import base64
 import binascii
 import time
 from pathlib import Path
@@ -54,50 +53,62 @@ class PemScan(NamedTuple):
 
 
 def scan_pem(data: bytes) -> PemScan:
-    """Every PEM block in `data`, in one pass over its lines.
+    """Every PEM block in `data`, in one pass from marker line to marker line
+    (lines starting with `-----`, found by bytes.find); the lines between two
+    markers are only split and joined, never looked at one by one in Python.
 
     Raises CertificateError beyond MAX_BLOCKS blocks (the work budget).
     """
     blocks: List[RawBlock] = []
-    unterminated = first_unterminated = 0
+    unterminated = 0
+    first_unterminated_at = -1               # offset of the first BEGIN line that never ended
     label: Optional[str] = None
-    start = start_line = 0
-    body: List[bytes] = []
+    start = body_from = 0
+    size = len(data)
     pos = len(_BOM) if data.startswith(_BOM) else 0
-    first = data[pos:] if pos else data
-    for number, line in enumerate(first.split(b"\n"), 1):
-        line_start, pos = pos, pos + len(line) + 1
-        text = line.rstrip()
-        if text.startswith(_BEGIN):
-            opened = _label(text, _BEGIN)
-            if opened is not None:
-                if label is not None:
-                    unterminated += 1
-                    first_unterminated = first_unterminated or start_line
-                label, start, start_line, body = opened, line_start, number, []
-                continue
-        if label is None:
-            continue
-        if text.startswith(_END):
+    line_start = pos if data.startswith(_DASHES, pos) else _next_marker(data, pos)
+    while line_start >= 0:
+        line_end = data.find(b"\n", line_start)
+        if line_end < 0:
+            line_end = size
+        text = data[line_start:line_end].rstrip()
+        opened = _label(text, _BEGIN) if text.startswith(_BEGIN) else None
+        if opened is not None:
+            if label is not None:
+                unterminated += 1
+                if first_unterminated_at < 0:
+                    first_unterminated_at = start
+            label, start, body_from = opened, line_start, line_end + 1
+        elif label is not None and text.startswith(_END):
             closed = _label(text, _END)
             if closed == label:
-                der, problem = _decode(body)
+                der, problem = _decode(data[body_from:line_start])
             else:
                 der, problem = b"", "its END line names %s" % (closed or "no valid label")
             blocks.append(RawBlock(label, der, start, line_start + len(text), problem))
             if len(blocks) > MAX_BLOCKS:
                 raise CertificateError("more than %d PEM blocks; not read any further" % MAX_BLOCKS)
             label = None
-            continue
-        body.append(text)
+        line_start = _next_marker(data, line_end)
     if label is not None:
         unterminated += 1
-        first_unterminated = first_unterminated or start_line
-    return PemScan(blocks, unterminated, first_unterminated)
+        if first_unterminated_at < 0:
+            first_unterminated_at = start
+    first_line = data.count(b"\n", 0, first_unterminated_at) + 1 if first_unterminated_at >= 0 else 0
+    return PemScan(blocks, unterminated, first_line)
+
+
+def _next_marker(data: bytes, pos: int) -> int:
+    """Start of the next line after `pos` that begins with `-----`, or -1."""
+    found = data.find(b"\n-----", pos)
+    return found + 1 if found >= 0 else -1
 
 
 def _label(line: bytes, prefix: bytes) -> Optional[str]:
     """LABEL of a `-----BEGIN LABEL-----` / `-----END LABEL-----` line, else None."""
+    known = _KNOWN_LINES[prefix].get(line)
+    if known is not None:
+        return known
     if not line.endswith(_DASHES) or len(line) < len(prefix) + len(_DASHES) + 1:
         return None
     label = line[len(prefix):-len(_DASHES)]
@@ -106,13 +117,37 @@ def _label(line: bytes, prefix: bytes) -> Optional[str]:
     return label.decode("ascii")
 
 
-def _decode(body: List[bytes]) -> Tuple[bytes, str]:
-    """The DER of a block's body; header lines ("Proc-Type: ...") are skipped."""
-    text = b"".join(line.strip() for line in body if b":" not in line)
+# The marker lines of the usual blocks, answered without looking at them byte by byte.
+_KNOWN_LINES = {prefix: {prefix + label.encode("ascii") + _DASHES: label
+                         for label in ("CERTIFICATE", "TRUSTED CERTIFICATE", "X509 CERTIFICATE", "X509 CRL", "PKCS7")}
+                for prefix in (_BEGIN, _END)}
+
+
+def _decode(body: bytes) -> Tuple[bytes, str]:
+    """The DER of a block's body; header lines ("Proc-Type: ...") are skipped,
+    white space at the ends of lines ignored: base64.b64decode(validate=True)
+    of the stripped lines, without its regular expression."""
+    text = body.replace(b"\n", b"")             # the usual body: base64 lines and nothing else
+    if not _only_base64(text):
+        lines = body.split(b"\n")
+        if b":" in body:
+            lines = [line for line in lines if b":" not in line]
+        text = b"".join([line.strip() for line in lines])
+        if not _only_base64(text):
+            return b"", "its base64 is broken"
     try:
-        return base64.b64decode(text, validate=True), ""
+        return binascii.a2b_base64(text), ""
     except (binascii.Error, ValueError):
         return b"", "its base64 is broken"
+
+
+def _only_base64(text: bytes) -> bool:
+    """The alphabet, then at most two "=" (what b64decode's validate=True accepts)."""
+    core = text.rstrip(b"=")
+    return len(text) - len(core) <= 2 and not core.translate(None, _BASE64_ALPHABET)
+
+
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 def pem_blocks(data: bytes) -> List[Tuple[str, bytes]]:
@@ -121,17 +156,22 @@ def pem_blocks(data: bytes) -> List[Tuple[str, bytes]]:
 
 
 def cert_from_block(label: str, der: bytes) -> Cert:
-    """The certificate of a CERTIFICATE / TRUSTED CERTIFICATE block. A TRUSTED
-    CERTIFICATE is the certificate followed by OpenSSL's trust settings; only
-    the certificate is kept (the settings are not modelled)."""
+    """The certificate of a CERTIFICATE / TRUSTED CERTIFICATE block."""
+    return Cert(certificate_der(label, der))
+
+
+def certificate_der(label: str, der: bytes) -> bytes:
+    """The certificate's DER in a CERTIFICATE / TRUSTED CERTIFICATE block. A
+    TRUSTED CERTIFICATE is the certificate followed by OpenSSL's trust settings;
+    only the certificate is kept (the settings are not modelled)."""
     if label == "TRUSTED CERTIFICATE":
         from ibmi_trust.certs.der import DerError, der_tlv
 
         try:
-            der = der[:der_tlv(der, 0)[2]]
+            return der[:der_tlv(der, 0)[2]]
         except DerError:
             raise CertificateError("a TRUSTED CERTIFICATE block is not DER") from None
-    return Cert(der)
+    return der
 
 
 def check_deadline(deadline: Optional[float], done: int) -> None:

@@ -16,7 +16,7 @@ from ibmi_trust.cli.common import (DEADLINE_HELP, pass_params, rate_options, sou
 @click.option("--deadline", type=float, metavar="SECONDS", help=DEADLINE_HELP)
 @click.option("--min-share", type=click.FloatRange(0.001, 1.0, max_open=True), default=0.05, show_default=True,
               help="Find any chain served on at least this share of connections (with 95% probability).")
-@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
+@click.option("--workers", type=click.IntRange(1, 64), default=32, show_default=True,
               help="Targets checked at once (per-host handshake limits still apply).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report to this file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")

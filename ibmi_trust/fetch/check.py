@@ -8,7 +8,7 @@ valid now. Otherwise the reason is returned and it is not used.
 import datetime
 from typing import Callable, Optional
 
-from ibmi_trust.analyse.names import issuer_name_matches
+from ibmi_trust.analyse.index import issuer_name_matches
 from ibmi_trust.certs import Cert
 
 

@@ -62,9 +62,13 @@ def check_plan(store, plan, variants, validator, referee, now) -> OverlayResult:
 def _by_referee(copy, variants, referee, validator, now) -> OverlayResult:
     result = OverlayResult(checked_by="openssl verify (%s) at security level %d" % (referee.describe(),
                                                                                      validator.level))
-    location = store_location(copy)
+    from ibmi_trust.analyse.core import view_of
+    from ibmi_trust.analyse.referee import store_arguments
+
+    view = view_of(copy)
     for v in variants:
-        verdict = referee.verify(list(v.variant.certificates), level=validator.level, now=now, **location)
+        chain = list(v.variant.certificates)
+        verdict = referee.verify(chain, level=validator.level, now=now, **store_arguments(copy, view, chain))
         result.verdicts.append(dict(verdict.to_json(), chain=v.index))
         if not verdict.ok:
             why = ("error %s at depth %s (%s)" % (verdict.code, verdict.depth, verdict.text) if verdict.ran

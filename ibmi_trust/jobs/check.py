@@ -131,31 +131,47 @@ def validator_for(store, options: CheckOptions):
     return for_store(store, options.validator_options or ValidatorOptions())
 
 
-def analyse_probe(probe_result, entries, target, options: CheckOptions, *, validator,
+def analyse_probe(probe_result, view, target, options: CheckOptions, *, validator,
                   store=None, now=None) -> List[VariantReport]:
-    """Analyse every chain variant with `validator`; with `store` given, and when the
-    validator is OpenSSL's and the `openssl` binary is here, the real OpenSSL
-    referees every verdict (analyse.referee)."""
-    from ibmi_trust.analyse import analyse_chain, index_store
+    """Analyse every chain variant with `validator` against the store `view`
+    (analyse.core.view_of); with `store` given, and when the validator is
+    OpenSSL's and the `openssl` binary is here, the real OpenSSL referees every
+    verdict (analyse.referee)."""
+    from ibmi_trust.analyse import analyse_chain
     from ibmi_trust.analyse.core import utc
 
     host = target.host
     now = utc(now)
-    anchors = index_store(entries)               # once per check, not per chain
     referee = _referee_for(store, validator, options)
     out = []
     for index, variant in enumerate(probe_result.chains, 1):
         chain = list(variant.certificates)
-        report = analyse_chain(chain, anchors, host=host, sourcing=options.sourcing, now=now,
+        report = analyse_chain(chain, view, host=host, sourcing=options.sourcing, now=now,
                                warn_days=options.warn_days, validator=validator)
         if referee is not None:
-            from ibmi_trust.analyse.referee import settle, store_location
+            from ibmi_trust.analyse.referee import settle, store_arguments
 
             verdict = referee.verify(chain, host=host if validator.check_names else None, level=validator.level,
-                                     now=now, **store_location(store))
+                                     now=now, **store_arguments(store, view, chain))
             settle(report, verdict, referee)
         out.append(VariantReport(index=index, variant=variant, report=report))
     return out
+
+
+def store_view(store, validator):
+    """Read the store for the analysis: for OpenSSL, a CApath directory one subject
+    at a time (as its clients read it) and a bundle indexed without a Cert per CA
+    (store/bundle_lookup.py); any other store whole. Returns the view and a
+    function giving the read problems met so far (a CApath lookup meets them as
+    it goes)."""
+    from ibmi_trust.analyse.core import LookupView, StoreView
+
+    lookup = store.lookup() if validator.kind == "openssl" else None
+    if lookup is not None:
+        return LookupView(lookup), lambda: ["%s: %s" % (p.where, p.reason) for p in lookup.problems]
+    view = StoreView(store.list())
+    problems = ["%s: %s" % (p.where, p.reason) for p in store.problems]
+    return view, lambda: list(problems)
 
 
 def _referee_for(store, validator, options: CheckOptions):
@@ -177,26 +193,28 @@ def referee_words(store, validator, options: CheckOptions) -> Optional[str]:
     return "none: no openssl binary found (the verdicts are the model's)" if options.referee else "off"
 
 
-def run_check(target, options: CheckOptions, *, store=None,
+def run_check(target, options: CheckOptions, *, store=None, views=None,
               progress: Optional[Callable[[int, int], None]] = None) -> CheckResult:
     """Probe, read the store, analyse. Store errors propagate (exit 4);
     probe failures are an UNKNOWN result, not an exception (monitoring wants
-    the status line)."""
+    the status line). `views(store, validator)` replaces `store_view` (verify
+    shares one read of each store between its targets)."""
     from ibmi_trust.probe import probe
 
     started = time.monotonic()
     checked_at = iso_utc()
     store = store if store is not None else open_configured_store(options)
-    entries = store.list()                          # read before probing: fail fast on a bad store
-    problems = ["%s: %s" % (p.where, p.reason) for p in store.problems]
+    validator = validator_for(store, options)
+    view, problems_so_far = (views or store_view)(store, validator)   # read before probing: fail fast
     spec = store.spec
     try:
         result = probe(target, options.probe_options, progress=progress)
     except ProbeError as exc:
         return CheckResult(target=target, store_spec=spec, status=st.UNKNOWN, error=exc.message,
-                           store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at)
-    validator = validator_for(store, options)
-    variants = analyse_probe(result, entries, target, options, validator=validator, store=store)
+                           store_problems=problems_so_far(), elapsed=time.monotonic() - started,
+                           checked_at=checked_at)
+    variants = analyse_probe(result, view, target, options, validator=validator, store=store)
+    problems = problems_so_far()
     status = st.worst(v.status for v in variants) if variants else st.UNKNOWN
     return CheckResult(target=target, store_spec=spec, status=status, variants=variants, probe=result,
                        store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at,

@@ -221,8 +221,10 @@ def _reanalyse(target, options: CheckOptions, store, validator, before: CheckRes
     quiet = CheckOptions(store_spec=options.store_spec, store_options=options.store_options,
                          probe_options=options.probe_options, sourcing=None, warn_days=options.warn_days,
                          validator_options=options.validator_options, referee=options.referee)
-    entries = store.list()
-    variants = analyse_probe(before.probe, entries, target, quiet, validator=validator, store=store)
+    from ibmi_trust.jobs.check import store_view
+
+    view, _problems = store_view(store, validator)
+    variants = analyse_probe(before.probe, view, target, quiet, validator=validator, store=store)
     status = st.worst(v.status for v in variants) if variants else st.UNKNOWN
     return CheckResult(target=target, store_spec=store.spec, status=status, variants=variants, probe=before.probe,
                        elapsed=_time.monotonic() - started, checked_at=iso_utc(), validator=validator.to_json(),

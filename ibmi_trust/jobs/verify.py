@@ -3,18 +3,27 @@ within the probe's per-host limits, and summarise.
 
 Concurrency: a thread pool over targets; handshakes to one host are still
 capped by the probe's process-wide per-host limiter, so twenty targets on one
-host do not become an abusive burst.
+host do not become an abusive burst. A worker mostly waits (for the limiter's
+spacing, for the server), so there are many: what binds is each host's limit
+(10 handshakes a second by default: a target's ~60-handshake discovery takes
+about 6 s) and, with many hosts, the CPU of the handshakes and analyses
+(docs/nightly.md, benchmarks/bench_verify.py).
+
+Each distinct store is opened and read once per run (`SharedStores`); its
+index (or CApath lookup) is shared by every target that names it.
 """
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from ibmi_trust.errors import IbmiTrustError
 from ibmi_trust.jobs import status as st
 from ibmi_trust.jobs.check import CheckOptions, run_check
 from ibmi_trust.timestamps import iso_utc
+
+DEFAULT_WORKERS = 32             # targets at once: workers mostly wait on the per-host limiter
 
 
 @dataclass
@@ -67,40 +76,64 @@ class VerifyResult:
         }
 
 
-def _check_one(cfg, make_options, store_cache):
+class SharedStores:
+    """Each store spec opened once and each store read once (per kind of
+    validator: a CApath directory is read one subject at a time for OpenSSL),
+    for every target of a run; thread-safe. A store that cannot be opened or
+    read fails each target that names it, with the same message."""
+
+    def __init__(self):
+        self._stores: Dict[str, object] = {}
+        self._views: Dict[Tuple[int, bool], tuple] = {}
+        self._lock = threading.Lock()
+
+    def store(self, options: CheckOptions):
+        from ibmi_trust.store.spec import open_store
+
+        with self._lock:
+            if options.store_spec not in self._stores:
+                self._stores[options.store_spec] = open_store(options.store_spec, options.store_options)
+            return self._stores[options.store_spec]
+
+    def view(self, store, validator):
+        from ibmi_trust.jobs.check import store_view
+
+        key = (id(store), validator.kind == "openssl")
+        with self._lock:                               # one reader per store; the others wait for its view
+            if key not in self._views:
+                try:
+                    self._views[key] = store_view(store, validator)
+                except IbmiTrustError as exc:
+                    self._views[key] = exc
+            found = self._views[key]
+        if isinstance(found, IbmiTrustError):
+            raise found
+        return found
+
+
+def _check_one(cfg, make_options, shared: SharedStores):
     from ibmi_trust.probe import Target
 
     try:
         target = Target.parse(cfg.target, protocol=cfg.protocol)
         options = make_options(cfg)
-        store = store_cache(options)
-        result = run_check(target, options, store=store)
+        store = shared.store(options)
+        result = run_check(target, options, store=store, views=shared.view)
         return TargetOutcome(config=cfg, result=result, status=result.status)
     except IbmiTrustError as exc:
         return TargetOutcome(config=cfg, result=None, error=exc.message, status=st.UNKNOWN)
 
 
-def run_verify(configs, make_options, *, workers: int = 8, progress=None) -> VerifyResult:
-    """`make_options(TargetConfig) -> CheckOptions`. Stores are opened once per
-    spec and shared (their list() is read per check: cheap for files, one SQL
-    query + export on IBM i)."""
+def run_verify(configs, make_options, *, workers: int = DEFAULT_WORKERS, progress=None) -> VerifyResult:
+    """`make_options(TargetConfig) -> CheckOptions`. Each store is opened and
+    read once and shared (SharedStores)."""
     started = time.monotonic()
     started_at = iso_utc()
-    stores, lock = {}, threading.Lock()
-
-    def store_cache(options: CheckOptions):
-        from ibmi_trust.store.spec import open_store
-
-        key = options.store_spec
-        with lock:
-            if key not in stores:
-                stores[key] = open_store(options.store_spec, options.store_options)
-            return stores[key]
-
+    shared = SharedStores()
     outcomes: List[Optional[TargetOutcome]] = [None] * len(configs)
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(configs)))) as pool:
-        futures = {pool.submit(_check_one, cfg, make_options, store_cache): i for i, cfg in enumerate(configs)}
+        futures = {pool.submit(_check_one, cfg, make_options, shared): i for i, cfg in enumerate(configs)}
         for future in as_completed(futures):
             outcomes[futures[future]] = future.result()
             done += 1

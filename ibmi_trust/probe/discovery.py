@@ -21,7 +21,6 @@ done; no chain at all is a ProbeError.
 import random
 from collections import Counter
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ibmi_trust.errors import CertificateError, ConnectTimeout, ProbeDeadline, ProbeError, ProbeTimeout
@@ -110,14 +109,23 @@ def _run_rounds(result: ProbeResult, offer_map: dict, needed: int, planned: int,
         return bool(active) and result.rounds < limit and not (result.rounds >= planned and result.handshakes >= needed)
 
     active = list(result.combos)
-    with ThreadPoolExecutor(max_workers=options.concurrency) as pool:
+    pool = None                          # threads only when a round has several handshakes to run at once
+    try:
         while more_to_do() and time.monotonic() < deadline:
             order = list(active)
             rng.shuffle(order)
             if result.rounds >= planned:
                 total += len(order)
             cut = 0
-            for combo, outcome in zip(order, pool.map(attempt, order)):
+            if len(order) > 1 and options.concurrency > 1:
+                if pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    pool = ThreadPoolExecutor(max_workers=options.concurrency)
+                outcomes = pool.map(attempt, order)
+            else:
+                outcomes = map(attempt, order)
+            for combo, outcome in zip(order, outcomes):
                 if outcome is None or isinstance(outcome, ProbeDeadline):
                     cut += 1                                     # ended by the time limit, not by the server
                     continue
@@ -148,6 +156,9 @@ def _run_rounds(result: ProbeResult, offer_map: dict, needed: int, planned: int,
                                         % (combo, stalls[combo], successes[combo], "" if successes[combo] == 1 else "s"))
             result.abandoned.extend(dead)
             active = [c for c in active if c not in dead]
+    finally:
+        if pool is not None:
+            pool.shutdown()
     if more_to_do() and time.monotonic() >= deadline:
         result.time_limit_reached = True
     return errors

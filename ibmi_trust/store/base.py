@@ -98,6 +98,11 @@ class TrustStore(abc.ABC):
     def problems(self) -> List[ReadProblem]:
         return []
 
+    def lookup(self):
+        """A reader that finds certificates by subject name without reading the
+        whole store (as OpenSSL reads a CApath directory), or None."""
+        return None
+
     @property
     def notes(self) -> List[str]:
         """Facts about the listing as a whole (e.g. a state the backend cannot read)."""

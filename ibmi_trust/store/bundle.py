@@ -14,10 +14,10 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from ibmi_trust.certs import Cert
-from ibmi_trust.certs.loading import MAX_INPUT_BYTES, MAX_PROBLEMS_LISTED
+from ibmi_trust.certs.loading import CERT_LABELS, MAX_INPUT_BYTES, MAX_PROBLEMS_LISTED, scan_pem
 from ibmi_trust.errors import CertificateError, StoreError
 from ibmi_trust.store import fsops, pemfile
 from ibmi_trust.store.base import ChangeReport, ReadProblem, StoreEntry
@@ -58,6 +58,15 @@ class BundleStore(FileStore):
     def scan(self, *, for_write: bool = False) -> BundleScan:
         data = _read(self.target, missing_ok=for_write, spec=self.spec)
         return parse_bundle(data, str(self.path))
+
+    def lookup(self):
+        """The bundle read once and indexed by subject, Certs made only for what
+        a lookup names (store/bundle_lookup.py)."""
+        from ibmi_trust.store.bundle_lookup import BundleLookup
+
+        found = BundleLookup(_read(self.target, missing_ok=False, spec=self.spec), str(self.path))
+        found.problems.extend(self.pending_write_problems())
+        return found
 
     def read_copy(self, directory: Path) -> List[StoreEntry]:
         copy = directory / self.path.name
@@ -141,40 +150,54 @@ class BundleStore(FileStore):
 # -- reading ----------------------------------------------------------------
 def parse_bundle(data: Optional[bytes], where: str) -> BundleScan:
     scan = BundleScan(entries=[], problems=[], data=data)
+    for number, label, block, before, cert in read_blocks(data, where, pemfile.cert_of, scan.problems):
+        previous_end = _line_end(data, before) if before is not None else 0
+        scan.blocks.append(Block(label, _header_start(data, block.start, previous_end), _line_end(data, block.end),
+                                 cert))
+        if cert is not None:
+            scan.entries.append(StoreEntry(cert, label, order=(number,)))
+    return scan
+
+
+def read_blocks(data: Optional[bytes], where: str, read: Callable, problems: List[ReadProblem]):
+    """(number, "#N", block, before, read(block) or None) of each certificate
+    block in file order (a certs.loading.RawBlock), listing in `problems` what
+    cannot be read (read raises CertificateError); `before` is where the PEM
+    block before it ended (None for the first), after which its header comment
+    may start. Shared by the whole read (parse_bundle) and the index the
+    analysis uses (store/bundle_lookup.py), so both report the same problems."""
     if not data:
-        return scan
+        return []
     try:
-        pem = pemfile.scan(data)
+        pem = scan_pem(data)
     except CertificateError as exc:               # past the work budget (certs.loading)
         raise StoreError("%s: %s" % (where, exc)) from None
-    previous_end = 0
+    out = []
+    before = None
     number = broken = 0
     for block in pem.blocks:
-        block_end = _line_end(data, block.end)
-        if not block.is_cert:
-            previous_end = block_end
+        if block.label not in CERT_LABELS:
+            before = block.end
             continue
         number += 1
         label = "#%d" % number
         try:
-            cert = pemfile.cert_of(block)
+            item = read(block)
         except CertificateError as exc:
-            cert = None
+            item = None
             broken += 1
             if broken <= MAX_PROBLEMS_LISTED:
-                scan.problems.append(ReadProblem("%s %s" % (where, label), str(exc)))
-        scan.blocks.append(Block(label, _header_start(data, block.start, previous_end), block_end, cert))
-        if cert is not None:
-            scan.entries.append(StoreEntry(cert, label, order=(number,)))
-        previous_end = block_end
+                problems.append(ReadProblem("%s %s" % (where, label), str(exc)))
+        out.append((number, label, block, before, item))
+        before = block.end
     if broken > MAX_PROBLEMS_LISTED:
-        scan.problems.append(ReadProblem(where, "%d more unreadable certificate blocks not listed"
-                                         % (broken - MAX_PROBLEMS_LISTED)))
+        problems.append(ReadProblem(where, "%d more unreadable certificate blocks not listed"
+                                    % (broken - MAX_PROBLEMS_LISTED)))
     if pem.unterminated:
-        scan.problems.append(ReadProblem(where, pem.unterminated_text()))
+        problems.append(ReadProblem(where, pem.unterminated_text()))
     if number == 0:
-        scan.problems.append(ReadProblem(where, "holds no PEM certificate"))
-    return scan
+        problems.append(ReadProblem(where, "holds no PEM certificate"))
+    return out
 
 
 def _read(path: Path, *, missing_ok: bool, spec: str) -> Optional[bytes]:

@@ -36,7 +36,7 @@ from ibmi_trust.store.filestore import FileStore, Plan, Scan, Step, raise_confir
 from ibmi_trust.certs.der import DerError
 from ibmi_trust.store.rehash import (CERT, CRL, REHASH_EXTENSIONS, Link, Linkable,
                                      crl_issuer_der, hash_text, name_hash, number_links,
-                                     parse_link_name, subject_der_of, visit_order)
+                                     parse_link_name, subject_hash, visit_order)
 
 LOCK_NAME = fsops.OWN_PREFIX + ".lock"
 Bucket = Tuple[str, int]                    # (CERT or CRL, subject hash)
@@ -73,6 +73,15 @@ class CApathStore(FileStore):
                              hint="a CApath store is an existing directory (create it first if you "
                                   "mean a new one: mkdir -p %s)" % self.path)
 
+    def lookup(self):
+        """One subject at a time, as OpenSSL's by_dir reads it (store/capath_lookup.py)."""
+        from ibmi_trust.store.capath_lookup import CApathLookup
+
+        self.require_location()
+        found = CApathLookup(str(self.path))
+        found.problems.extend(self.pending_write_problems())
+        return found
+
     def scan(self, *, for_write: bool = False) -> DirScan:
         self.require_location()
         return scan_directory(self.path)
@@ -105,7 +114,7 @@ class CApathStore(FileStore):
             return Plan(report)
         linkables = {name: held.linkable for name, held in scan.files.items()}
         for name, cert in new_files.items():
-            linkables[name] = Linkable(name, CERT, name_hash(subject_der_of(cert.der)), cert.sha256)
+            linkables[name] = Linkable(name, CERT, subject_hash(cert), cert.sha256)
         plan, new_links = self._plan(scan, report, linkables, write=new_files, delete=[])
         for name, entry in relinked.items():
             if name in new_links.values():
@@ -214,29 +223,33 @@ class CApathStore(FileStore):
 
 # -- reading a directory ---------------------------------------------------
 def scan_directory(directory: Path) -> DirScan:
+    base = str(directory)                       # plain strings: pathlib costs more than the read itself
     try:
-        names = os.listdir(str(directory))
+        names = os.listdir(base)
     except OSError as exc:
         raise StoreError("cannot read %s: %s" % (directory, exc.strerror or exc)) from None
     scan = DirScan(entries=[], problems=[], taken={n.casefold() for n in names})
     hash_links, hash_others = [], []
+    file_links: Set[str] = set()               # certificate files that are themselves symbolic links
     for name in visit_order(names):
         if name.startswith(fsops.OWN_PREFIX):
             continue
-        full = directory / name
+        full = os.path.join(base, name)
         try:
-            mode = os.lstat(str(full)).st_mode
+            mode = os.lstat(full).st_mode
         except OSError:
             continue
         parsed = parse_link_name(name)
         if parsed is not None:
             (hash_links if stat.S_ISLNK(mode) else hash_others).append((name,) + parsed)
         elif name.lower().endswith(REHASH_EXTENSIONS) and not stat.S_ISDIR(mode):
+            if stat.S_ISLNK(mode):
+                file_links.add(name)
             held, why = read_linkable(full, name)
             if held is not None:
                 scan.files[name] = held
             elif why:
-                scan.problems.append(ReadProblem(str(full), why))
+                scan.problems.append(ReadProblem(full, why))
     valid: Dict[Bucket, Dict[int, str]] = {}      # bucket -> id -> name, for reachability
     foreign: Dict[str, Cert] = {}
     for name, kind, hash_value, index in hash_others:
@@ -276,11 +289,14 @@ def scan_directory(directory: Path) -> DirScan:
         else:
             scan.stale[name] = "-> %s: %s" % (target, why or _hash_mismatch(held, hash_value))
             scan.problems.append(ReadProblem(str(directory / name), scan.stale[name]))
-    for name in scan.files:
+    for name in file_links & set(scan.files):
         target = _outside_target(directory, name)
         if target is not None:
             scan.foreign[name] = "a link to %s, outside the directory" % target
-    reachable = _reachable(valid, directory, scan.problems)
+    present: Dict[Bucket, Set[int]] = {}          # every id that exists under a hash name, working or not
+    for name, kind, hash_value, index in hash_links + hash_others:
+        present.setdefault((kind, hash_value), set()).add(index)
+    reachable = _reachable(valid, present, directory, scan.problems)
     order = _lookup_order(valid, reachable)
     for name, held in scan.files.items():
         if held.cert is not None:
@@ -292,19 +308,24 @@ def scan_directory(directory: Path) -> DirScan:
     return scan
 
 
-def _reachable(valid: Dict[Bucket, Dict[int, str]], directory: Path,
+def _reachable(valid: Dict[Bucket, Dict[int, str]], present: Dict[Bucket, Set[int]], directory: Path,
                problems: List[ReadProblem]) -> Set[str]:
-    """Names OpenSSL finds: it tries .0, .1, ... and stops at the first missing or broken id."""
+    """Names OpenSSL finds: it tries .0, .1, ... and stops at the first id that does
+    not exist; a broken one (dangling, unparsable, another subject's) is skipped
+    (by_dir.c; measured with OpenSSL 3.0.22, see store/capath_lookup.py)."""
     out: Set[str] = set()
-    for (kind, hash_value), ids in valid.items():
+    for bucket, ids in valid.items():
+        kind, hash_value = bucket
+        exists = present.get(bucket, set()) | set(ids)
         index = 0
-        while index in ids:
-            out.add(ids[index])
+        while index in exists:
+            if index in ids:
+                out.add(ids[index])
             index += 1
         for lost in sorted(i for i in ids if i > index):
             problems.append(ReadProblem(
                 str(directory / ("%s.%s%d" % (hash_text(hash_value), kind, lost))),
-                "OpenSSL cannot reach it: lookups stop at the missing or broken %s.%s%d"
+                "OpenSSL cannot reach it: lookups stop at the missing %s.%s%d"
                 % (hash_text(hash_value), kind, index)))
     return out
 
@@ -338,10 +359,11 @@ def _hash_mismatch(held: Optional[Held], expected: int) -> str:
     return "its subject hash is %s, not %s" % (hash_text(held.linkable.hash), hash_text(expected))
 
 
-def read_linkable(path: Path, name: str):
+def read_linkable(path, name: str):
     """(Held, None) when OpenSSL's rehash would link `path`, else (None, why or None)."""
+    path = str(path)
     try:
-        info = os.stat(str(path))
+        info = os.stat(path)
     except FileNotFoundError:
         return None, "broken symbolic link"
     except OSError as exc:
@@ -391,7 +413,7 @@ def linkable_content(data: bytes, name: str):
     try:
         if "cert" in group:
             cert = pemfile.cert_of(group["cert"])
-            return Held(Linkable(name, CERT, name_hash(subject_der_of(cert.der)), cert.sha256), cert), None
+            return Held(Linkable(name, CERT, subject_hash(cert), cert.sha256), cert), None
         if "crl" in group:
             der = group["crl"].der
             return Held(Linkable(name, CRL, name_hash(crl_issuer_der(der)), hashlib.sha256(der).hexdigest()),

@@ -98,11 +98,13 @@ class FileStore(TrustStore):
     # -- TrustStore ---------------------------------------------------------
     def list(self) -> List[StoreEntry]:
         scan = self.scan()
-        self._problems = list(scan.problems)
-        warning = pending_write(self.lock_path)
-        if warning:
-            self._problems.append(ReadProblem(str(self.lock_path), warning))
+        self._problems = list(scan.problems) + self.pending_write_problems()
         return scan.entries
+
+    def pending_write_problems(self) -> List[ReadProblem]:
+        """A warning when a writer died mid-change (its lock file says so)."""
+        warning = pending_write(self.lock_path)
+        return [ReadProblem(str(self.lock_path), warning)] if warning else []
 
     @property
     def problems(self) -> List[ReadProblem]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import List
 
 from ibmi_trust.certs import Cert
-from ibmi_trust.certs.loading import CERT_LABELS, PemScan, cert_from_block, scan_pem
+from ibmi_trust.certs.loading import CERT_LABELS, PemScan, certificate_der, scan_pem
 from ibmi_trust.errors import CertificateError
 
 CRL_LABEL = "X509 CRL"
@@ -47,11 +47,17 @@ def blocks(data: bytes) -> List[PemBlock]:
     return scan(data).blocks
 
 
-def cert_of(block: PemBlock) -> Cert:
+def cert_of(block) -> Cert:
     """The certificate in a CERTIFICATE / TRUSTED CERTIFICATE block.
 
     A TRUSTED CERTIFICATE keeps only its certificate (certs.loading).
     """
+    return Cert(der_of(block))
+
+
+def der_of(block) -> bytes:
+    """The certificate DER of a CERTIFICATE / TRUSTED CERTIFICATE block (a PemBlock
+    or a certs.loading.RawBlock), not yet checked."""
     if not block.der:
         raise CertificateError("the %s block is broken: %s" % (block.label, block.problem or "no content"))
-    return cert_from_block(block.label, block.der)
+    return certificate_der(block.label, block.der)

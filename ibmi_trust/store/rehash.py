@@ -48,6 +48,15 @@ def name_hash(name_der: bytes) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
+def subject_hash(cert) -> int:
+    """X509_NAME_hash of a Cert's subject, from the canonical encoding the Cert
+    already keeps (the same bytes as name_hash(subject_der_of(cert.der)))."""
+    canon = cert.subject_key
+    if canon is None:
+        return name_hash(cert.subject_der)            # raises NameHashError with the reason
+    return int.from_bytes(hashlib.sha1(canon).digest()[:4], "little")
+
+
 def hash_text(value: int) -> str:
     return "%08x" % value
 

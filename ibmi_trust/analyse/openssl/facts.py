@@ -77,18 +77,6 @@ KU_KEY_CERT_SIGN = 0x04
 # Netscape cert type bits
 NS_SSL_SERVER, NS_SSL_CA, NS_ANY_CA = 0x40, 0x04, 0x07
 
-# public key algorithms (SubjectPublicKeyInfo) and what OpenSSL calls them
-_KEY_ALGORITHMS = {
-    _oid("1.2.840.113549.1.1.1"): "RSA", _oid("1.2.840.113549.1.1.10"): "RSA-PSS",
-    _oid("1.2.840.10045.2.1"): "EC", _oid("1.3.101.112"): "ED25519", _oid("1.3.101.113"): "ED448",
-    _oid("1.2.840.10040.4.1"): "DSA",
-}
-# named curves -> bits of the group order
-_CURVE_ORDER_BITS = {
-    _oid("1.2.840.10045.3.1.1"): 192, _oid("1.3.132.0.33"): 224, _oid("1.2.840.10045.3.1.7"): 256,
-    _oid("1.3.132.0.10"): 256, _oid("1.3.132.0.34"): 384, _oid("1.3.132.0.35"): 521,
-    _oid("1.3.36.3.3.2.8.1.1.7"): 256, _oid("1.3.36.3.3.2.8.1.1.11"): 384, _oid("1.3.36.3.3.2.8.1.1.13"): 512,
-}
 # signature algorithms -> (digest, key algorithm it needs): OBJ_find_sigid_algs
 _SIGNATURES = {
     _oid("1.2.840.113549.1.1.4"): ("md5", "RSA"), _oid("1.2.840.113549.1.1.5"): ("sha1", "RSA"),
@@ -187,8 +175,7 @@ class Facts:
         self.subject_empty = der_tlv(tbs.subject, 0)[2] == der_tlv(tbs.subject, 0)[1]
         self.self_issued = self.subject_canon is not None and self.subject_canon == self.issuer_canon
         self._read_names(tbs.subject)
-        _tag, spki_start, spki_end = der_tlv(tbs.spki, 0)
-        self._read_key(tbs.spki[spki_start:spki_end])
+        self._read_key(tbs.spki)
         alg = tbs.outer_signature
         self._read_signature_algorithm(alg, _children(alg, *der_tlv(alg, 0)[1:]))
         seen = set()
@@ -225,33 +212,12 @@ class Facts:
                     self.subject_emails.append((value_tag, value))
 
     def _read_key(self, spki: bytes) -> None:
-        try:
-            parts = _children(spki, 0, len(spki))
-            algorithm = _children(spki, parts[0][1], parts[0][2])
-            oid = spki[algorithm[0][1]:algorithm[0][2]]
-            self.key_family = _KEY_ALGORITHMS.get(oid)
-            bits = spki[parts[1][1] + 1:parts[1][2]]          # BIT STRING without its unused-bits byte
-            if self.key_family in ("RSA", "RSA-PSS"):
-                key = _children(bits, 0, len(bits))
-                modulus = bits[key[0][1]:key[0][2]]
-                self.rsa_modulus_bits = int.from_bytes(modulus, "big").bit_length()
-            elif self.key_family == "EC":
-                params_tag = spki[algorithm[1][0]] if len(algorithm) > 1 else None
-                if params_tag == 0x06:
-                    curve = spki[algorithm[1][1]:algorithm[1][2]]
-                    self.key_bits = _CURVE_ORDER_BITS.get(curve)
-                    if self.key_bits is None:
-                        self.key_family = None               # a curve this model does not know
-                elif params_tag == 0x30:
-                    self.explicit_ec = True
-                    self.key_bits = _explicit_order_bits(spki, algorithm[1])
-                else:
-                    self.key_family = None
-            elif self.key_family == "DSA":
-                params = _children(spki, algorithm[1][1], algorithm[1][2])
-                self.key_bits = int.from_bytes(spki[params[0][1]:params[0][2]], "big").bit_length()
-        except (DerError, IndexError):
-            self.key_family = None
+        key = f.public_key(spki)
+        self.key_family, self.explicit_ec = key.family, key.explicit_ec
+        if key.family in ("RSA", "RSA-PSS"):
+            self.rsa_modulus_bits = key.bits
+        elif key.family in ("EC", "DSA"):
+            self.key_bits = key.bits
 
     def _read_signature_algorithm(self, der: bytes, alg) -> None:
         self.sig_oid = der[alg[0][1]:alg[0][2]] if alg else b""
@@ -489,14 +455,6 @@ def _read_name_constraints(value: bytes) -> NameConstraints:
                     minmax_ok = False
             target.append(Subtree(base, minmax_ok))
     return NameConstraints(tuple(permitted), tuple(excluded))
-
-
-def _explicit_order_bits(spki: bytes, params) -> Optional[int]:
-    """Bits of the group order in explicit ECParameters (SEQUENCE {version, fieldID, curve, base, order, ...})."""
-    items = _children(spki, params[1], params[2])
-    if len(items) < 5:
-        return None
-    return int.from_bytes(spki[items[4][1]:items[4][2]], "big").bit_length()
 
 
 def _dotted(oid: bytes) -> str:

@@ -94,7 +94,7 @@ class StoreModel:
 
     def __init__(self, certs: Sequence[Cert]):
         self._by_subject: Dict[bytes, List[Cert]] = {}
-        self._seen = set()
+        self._seen: Dict[str, int] = {}         # sha256 -> load position
         self.size = 0
         for cert in certs:
             self.add(cert)
@@ -102,8 +102,8 @@ class StoreModel:
     def add(self, cert: Cert) -> None:
         if cert.sha256 in self._seen:          # X509_STORE_add_cert ignores an exact duplicate
             return
-        self._seen.add(cert.sha256)
-        canon = facts_of(cert).subject_canon
+        self._seen[cert.sha256] = len(self._seen)
+        canon = cert.subject_key                 # the canonical name (facts are read only for candidates)
         if canon is not None:
             self._by_subject.setdefault(canon, []).append(cert)
             self.size += 1
@@ -112,17 +112,92 @@ class StoreModel:
         """A copy with `certs` appended (after every certificate already there)."""
         copy = StoreModel(())
         copy._by_subject = {k: list(v) for k, v in self._by_subject.items()}
-        copy._seen = set(self._seen)
+        copy._seen = dict(self._seen)
         copy.size = self.size
         for cert in certs:
             copy.add(cert)
         return copy
+
+    def lookups(self, chain: Sequence[Cert]) -> List[Cert]:
+        """Every store certificate OpenSSL can meet verifying `chain`: those named
+        like an issuer of a chain certificate, then like an issuer of those, and
+        so on (OpenSSL looks store certificates up by subject name only), in load
+        order. A store of just these judges `chain` exactly as the whole store."""
+        names = [c.issuer_key for c in chain]
+        found: Dict[str, Cert] = {}
+        seen_names = set()
+        while names:
+            name = names.pop()
+            if name is None or name in seen_names:
+                continue
+            seen_names.add(name)
+            for cert in self._by_subject.get(name, ()):
+                if cert.sha256 not in found:
+                    found[cert.sha256] = cert
+                    names.append(cert.issuer_key)
+        return sorted(found.values(), key=lambda c: self._seen[c.sha256])
 
     def named(self, canon: Optional[bytes]) -> List[Cert]:
         return list(self._by_subject.get(canon, ())) if canon is not None else []
 
     def contains(self, cert: Cert) -> bool:
         return cert.sha256 in self._seen
+
+
+class LookupStoreModel:
+    """The same store model over a store read by subject (a CApath directory:
+    store/capath_lookup.py; a bundle: store/bundle_lookup.py), plus
+    certificates added after it."""
+
+    def __init__(self, lookup, added: Sequence[Cert] = ()):
+        self._lookup = lookup
+        self._added: List[Cert] = []
+        for cert in added:
+            if not self.contains(cert):
+                self._added.append(cert)
+
+    def named(self, canon: Optional[bytes]) -> List[Cert]:
+        return [cert for _rank, cert in self._ranked(canon)]
+
+    def _ranked(self, canon: Optional[bytes]) -> List[Tuple[tuple, Cert]]:
+        """(load position, certificate) of each certificate named `canon`: the
+        store's (CApath hash, .N; bundle block number), then those added after it;
+        an exact duplicate once."""
+        if canon is None:
+            return []
+        out: List[Tuple[tuple, Cert]] = []
+        seen = set()
+        for entry in self._lookup.named(canon):
+            if entry.cert.sha256 not in seen:
+                seen.add(entry.cert.sha256)
+                out.append(((0,) + tuple(entry.order or ()), entry.cert))
+        for index, cert in enumerate(self._added):
+            if cert.subject_key == canon and cert.sha256 not in seen:
+                seen.add(cert.sha256)
+                out.append(((1, index), cert))
+        return out
+
+    def lookups(self, chain: Sequence[Cert]) -> List[Cert]:
+        """As StoreModel.lookups: every store certificate OpenSSL can meet verifying `chain`, in load order."""
+        names = [c.issuer_key for c in chain]
+        found: Dict[str, Tuple[tuple, Cert]] = {}
+        seen_names = set()
+        while names:
+            name = names.pop()
+            if name is None or name in seen_names:
+                continue
+            seen_names.add(name)
+            for rank, cert in self._ranked(name):
+                if cert.sha256 not in found:
+                    found[cert.sha256] = (rank, cert)
+                    names.append(cert.issuer_key)
+        return [cert for _rank, cert in sorted(found.values(), key=lambda item: item[0])]
+
+    def with_added(self, certs: Sequence[Cert]) -> "LookupStoreModel":
+        return LookupStoreModel(self._lookup, list(self._added) + list(certs))
+
+    def contains(self, cert: Cert) -> bool:
+        return any(c.sha256 == cert.sha256 for c in self.named(cert.subject_key))
 
 
 # -- per-certificate predicates (v3_purp.c) ---------------------------------------------

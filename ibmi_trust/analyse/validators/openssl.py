@@ -300,10 +300,10 @@ def _nodes(chain: Sequence[Cert], from_store: Sequence[bool], presented: Sequenc
         if cert.sha256 in known:
             out.append(known[cert.sha256])
             continue
-        found = anchors.get(cert.sha256)
-        origins = ([STORE] if stored or (found is not None and cert.sha256 not in sent) else []) + \
+        entry = anchors.entry_for(cert)
+        origins = ([STORE] if stored or (entry is not None and cert.sha256 not in sent) else []) + \
                   ([SERVER] if cert.sha256 in sent else [])
-        out.append(Node(cert, origins or [SERVER], found[1] if found is not None and stored else None))
+        out.append(Node(cert, origins or [SERVER], entry if stored else None))
     return out
 
 
@@ -365,8 +365,8 @@ def _prediction(outcome: Outcome, version: str) -> dict:
 
 
 def _label(anchors, cert: Cert) -> str:
-    found = anchors.get(cert.sha256)
-    return "label %s" % found[1].label if found is not None else "not in the store"
+    entry = anchors.entry_for(cert)
+    return "label %s" % entry.label if entry is not None else "not in the store"
 
 
 def _cn(cert: Cert) -> str:
