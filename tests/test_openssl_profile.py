@@ -479,47 +479,109 @@ def test_a_big_bundle_is_refereed_by_the_certificates_openssl_can_look_up(tmp_pa
         assert (whole.ok, whole.code, whole.depth) == (part.ok, part.code, part.depth), sc.describe()
 
 
-def test_a_capath_is_read_one_subject_at_a_time_as_openssl_reads_it(f, tmp_path, referee):
-    """check reads only the hash buckets its chains need (store/capath_lookup.py),
-    with OpenSSL's rules: `.0`, `.1`, ... until a name does not exist (dangling
-    links, empty or unparsable files and directories are skipped); a
-    stale link (a file of another subject) is skipped by name, not trusted.
-    Each layout is judged by the model and by `openssl verify -CApath`."""
-    from ibmi_trust.analyse.core import StoreView, view_of
-    from ibmi_trust.jobs.check import store_view
+CAPATH_LAYOUTS = {
+    # name: (links, accepted when OpenSSL skips a name it cannot use, accepted when it stops there)
+    "root linked": ([(0, "root.pem")], True, True),
+    "gap before the root": ([(1, "root.pem")], False, False),
+    "stale link first": ([(0, "other.pem"), (1, "root.pem")], True, True),
+    "dangling link first": ([(0, "gone.pem"), (1, "root.pem")], True, False),
+    "unparsable file first": ([(0, "junk.pem"), (1, "root.pem")], True, False),
+    "empty file first": ([(0, "empty.pem"), (1, "root.pem")], True, False),
+    "directory first": ([(0, "subdir"), (1, "root.pem")], True, False),
+    "gap after a dangling link": ([(0, "gone.pem"), (2, "root.pem")], False, False),
+}
+
+
+def _capath_layouts(f, tmp_path):
+    """(sent chain, directory, bucket, a function laying one layout out)."""
     from ibmi_trust.store.rehash import hash_text, subject_hash
-    from ibmi_trust.store.spec import open_store
 
     root, (inter,), leaf = chain(f)
     other = f.issue(f.name("Other Root"), f.key(), None)
-    sent = [leaf.cert, inter.cert]
     directory = tmp_path / "certs"
     directory.mkdir()
     (directory / "root.pem").write_text(root.cert.pem())
     (directory / "other.pem").write_text(other.cert.pem())
+    (directory / "junk.pem").write_text("not a certificate\n")
+    (directory / "empty.pem").write_text("")
+    (directory / "subdir").mkdir()
     bucket = hash_text(subject_hash(root.cert))
-    layouts = {
-        "gap before the root": [("%s.1" % bucket, "root.pem")],
-        "dangling link first": [("%s.0" % bucket, "gone.pem"), ("%s.1" % bucket, "root.pem")],
-        "stale link first": [("%s.0" % bucket, "other.pem"), ("%s.1" % bucket, "root.pem")],
-        "root linked": [("%s.0" % bucket, "root.pem")],
-    }
-    for layout, links in layouts.items():
+
+    def lay_out(links):
         for name in os.listdir(str(directory)):
             if name.startswith(bucket):
                 os.unlink(str(directory / name))
-        for name, target in links:
-            os.symlink(target, str(directory / name))
-        store = open_store("capath:%s" % directory)
-        profile = OpenSSLProfile(version=referee.profile, level=0)
-        view, _problems = store_view(store, profile)
-        assert type(view).__name__ == "LookupView"
-        report = analyse_chain(sent, view, HOST, None, NOW, validator=profile)
+        for index, target in links:
+            os.symlink(target, str(directory / ("%s.%d" % (bucket, index))))
+    return [leaf.cert, inter.cert], directory, lay_out
+
+
+def _judge_layout(store, sent, profile):
+    """The verdict of the lookup read (check) and of the whole-directory read (store list)."""
+    from ibmi_trust.analyse.core import StoreView
+    from ibmi_trust.jobs.check import store_view
+
+    view, problems = store_view(store, profile)
+    assert type(view).__name__ == "LookupView"
+    report = analyse_chain(sent, view, HOST, None, NOW, validator=profile)
+    whole = analyse_chain(sent, StoreView(store.list()), HOST, None, NOW, validator=profile)
+    assert whole.prediction == report.prediction           # the two reads agree
+    return report, problems()
+
+
+def test_a_capath_is_read_one_subject_at_a_time_as_openssl_reads_it(f, tmp_path, referee, monkeypatch):
+    """check reads only the hash buckets its chains need (store/capath_lookup.py),
+    with this OpenSSL's rules (store/capath_rule.py: `.0`, `.1`, ... until a name
+    does not exist; a name it cannot use skipped or ending the lookup; a stale
+    link loaded and passed over). Each layout is judged by the model, through
+    both reads, and by `openssl verify -CApath`."""
+    from ibmi_trust.store import capath_rule
+    from ibmi_trust.store.spec import open_store
+
+    monkeypatch.delenv(capath_rule.ENV, raising=False)
+    capath_rule.forget()
+    sent, directory, lay_out = _capath_layouts(f, tmp_path)
+    rule = capath_rule.broken_name_rule()
+    assert rule.source.startswith("measured with")
+    profile = OpenSSLProfile(version=referee.profile, level=0)
+    for layout, (links, if_skipped, if_stopped) in CAPATH_LAYOUTS.items():
+        lay_out(links)
+        report, _problems = _judge_layout(open_store("capath:%s" % directory), sent, profile)
         truth = referee.verify(sent, capath=str(directory), host=HOST, level=0, now=NOW)
         first = report.prediction["error"]
         assert (truth.ok, truth.code, truth.depth) == (report.prediction["accepts"], first and first["code"],
                                                        first and first["depth"]), layout
-        assert report.client_accepts is not layout.startswith("gap"), layout
-        whole = analyse_chain(sent, StoreView(store.list()), HOST, None, NOW, validator=profile)
-        assert whole.prediction == report.prediction, layout       # the whole-directory read agrees
-        assert view_of(store) is not None
+        assert report.client_accepts is (if_skipped if rule.name == capath_rule.SKIP else if_stopped), layout
+
+
+@pytest.mark.parametrize("rule", ["skip", "stop"])
+def test_each_capath_rule_is_followed_by_both_reads(f, tmp_path, monkeypatch, rule):
+    """Both releases' rules (IBMI_TRUST_CAPATH_BROKEN_NAMES), whatever this
+    machine's OpenSSL does: the model's answer per layout, through both reads.
+    (Only the rule of the local openssl can be refereed: the test above.)"""
+    from ibmi_trust.store import capath_rule
+    from ibmi_trust.store.spec import open_store
+
+    monkeypatch.setenv(capath_rule.ENV, rule)
+    capath_rule.forget()
+    try:
+        sent, directory, lay_out = _capath_layouts(f, tmp_path)
+        profile = OpenSSLProfile(version="3", level=0)
+        for layout, (links, if_skipped, if_stopped) in CAPATH_LAYOUTS.items():
+            lay_out(links)
+            report, problems = _judge_layout(open_store("capath:%s" % directory), sent, profile)
+            assert report.client_accepts is (if_skipped if rule == "skip" else if_stopped), layout
+            if layout == "dangling link first":
+                said = "OpenSSL's lookups of this subject stop here" if rule == "stop" else "OpenSSL skips it"
+                assert any("a dangling link: %s (%s)" % (said, capath_rule.ENV) in p for p in problems), problems
+    finally:
+        capath_rule.forget()
+
+
+def test_the_capath_rule_by_release():
+    from ibmi_trust.store.capath_rule import SKIP, STOP, _by_version
+
+    assert _by_version("OpenSSL 3.0.22 25 Aug 2026") == SKIP
+    assert _by_version("OpenSSL 3.0.13 30 Jan 2024") == STOP
+    assert _by_version("OpenSSL 1.1.1w  11 Sep 2023") == STOP
+    assert _by_version("LibreSSL 3.8.2") == STOP

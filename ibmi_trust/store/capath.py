@@ -32,6 +32,7 @@ from ibmi_trust.certs.loading import MAX_INPUT_BYTES
 from ibmi_trust.errors import CertificateError, StoreError
 from ibmi_trust.store import fsops, pemfile
 from ibmi_trust.store.base import ChangeReport, ReadProblem, StoreEntry
+from ibmi_trust.store.capath_rule import STOP, broken_name_rule
 from ibmi_trust.store.filestore import FileStore, Plan, Scan, Step, raise_confirm
 from ibmi_trust.certs.der import DerError
 from ibmi_trust.store.rehash import (CERT, CRL, REHASH_EXTENSIONS, Link, Linkable,
@@ -252,10 +253,13 @@ def scan_directory(directory: Path) -> DirScan:
                 scan.problems.append(ReadProblem(full, why))
     valid: Dict[Bucket, Dict[int, str]] = {}      # bucket -> id -> name, for reachability
     foreign: Dict[str, Cert] = {}
+    usable: Dict[Bucket, Set[int]] = {}           # ids OpenSSL can load (of this subject or another)
     for name, kind, hash_value, index in hash_others:
         scan.reserved[name] = (kind, hash_value, index)
         scan.foreign[name] = "a regular file named like a hash link"
         held, why = read_linkable(directory / name, name)
+        if held is not None:
+            usable.setdefault((kind, hash_value), set()).add(index)
         if held is not None and (held.linkable.kind, held.linkable.hash) == (kind, hash_value):
             valid.setdefault((kind, hash_value), {})[index] = name
             if held.cert is not None:
@@ -269,11 +273,15 @@ def scan_directory(directory: Path) -> DirScan:
         except OSError:
             continue                                # gone since listdir: neither used nor touched
         local = scan.files.get(target) if "/" not in target else None
+        if local is not None:
+            usable.setdefault((kind, hash_value), set()).add(index)
         if local is not None and (local.linkable.kind, local.linkable.hash) == (kind, hash_value):
             scan.links.append(Link(name, kind, hash_value, index, target))
             valid.setdefault((kind, hash_value), {})[index] = target
             continue
         held, why = read_linkable(directory / name, name)
+        if held is not None:
+            usable.setdefault((kind, hash_value), set()).add(index)
         works = held is not None and (held.linkable.kind, held.linkable.hash) == (kind, hash_value)
         if works or not points_inside(directory, target):
             # not one of ours (kept, its id skipped): it works, or it points outside the directory
@@ -296,7 +304,7 @@ def scan_directory(directory: Path) -> DirScan:
     present: Dict[Bucket, Set[int]] = {}          # every id that exists under a hash name, working or not
     for name, kind, hash_value, index in hash_links + hash_others:
         present.setdefault((kind, hash_value), set()).add(index)
-    reachable = _reachable(valid, present, directory, scan.problems)
+    reachable = _reachable(valid, present, usable, directory, scan.problems)
     order = _lookup_order(valid, reachable)
     for name, held in scan.files.items():
         if held.cert is not None:
@@ -308,25 +316,30 @@ def scan_directory(directory: Path) -> DirScan:
     return scan
 
 
-def _reachable(valid: Dict[Bucket, Dict[int, str]], present: Dict[Bucket, Set[int]], directory: Path,
-               problems: List[ReadProblem]) -> Set[str]:
+def _reachable(valid: Dict[Bucket, Dict[int, str]], present: Dict[Bucket, Set[int]],
+               usable: Dict[Bucket, Set[int]], directory: Path, problems: List[ReadProblem]) -> Set[str]:
     """Names OpenSSL finds: it tries .0, .1, ... and stops at the first id that does
-    not exist; a broken one (dangling, unparsable, another subject's) is skipped
-    (by_dir.c; measured with OpenSSL 3.0.22, see store/capath_lookup.py)."""
+    not exist; an id it cannot load (dangling, unparsable) is skipped or ends the
+    lookup as this machine's OpenSSL does (store/capath_rule.py); an id holding
+    another subject's certificate is loaded and passed over (by_dir.c)."""
     out: Set[str] = set()
     for bucket, ids in valid.items():
         kind, hash_value = bucket
         exists = present.get(bucket, set()) | set(ids)
+        loads = usable.get(bucket, set()) | set(ids)
         index = 0
         while index in exists:
+            if index not in loads and broken_name_rule().name == STOP:
+                break
             if index in ids:
                 out.add(ids[index])
             index += 1
         for lost in sorted(i for i in ids if i > index):
+            why = "missing" if index not in exists else "unusable"
             problems.append(ReadProblem(
                 str(directory / ("%s.%s%d" % (hash_text(hash_value), kind, lost))),
-                "OpenSSL cannot reach it: lookups stop at the missing %s.%s%d"
-                % (hash_text(hash_value), kind, index)))
+                "OpenSSL cannot reach it: lookups stop at the %s %s.%s%d"
+                % (why, hash_text(hash_value), kind, index)))
     return out
 
 

@@ -5,11 +5,12 @@ a given subject it computes X509_NAME_hash of the name and opens
 `HHHHHHHH.0`, `.1`, ... until a name does not exist (crypto/x509/by_dir.c,
 get_cert_by_subject_ex). Every certificate in each PEM file is loaded
 (X509_load_cert_file: `CERTIFICATE`, `X509 CERTIFICATE` and `TRUSTED
-CERTIFICATE` blocks, other blocks skipped). What OpenSSL 3.0.22 does, measured
-with the real binary (tests/test_openssl_profile.py keeps it so): a dangling
-link, an empty or unparsable file and a directory under a hash name are
-skipped and the next suffix is tried; only a name that does not exist at all
-(lstat fails) ends the scan. The bucket may hold other names
+CERTIFICATE` blocks, other blocks skipped). Only a name that does not exist
+(lstat fails) always ends the scan; a name OpenSSL cannot use (a dangling
+link, an empty or unparsable file, a directory) is skipped or ends the scan
+depending on the OpenSSL release (store/capath_rule.py: settled for this
+machine; tests/test_openssl_profile.py holds the model to the real binary).
+The bucket may hold other names
 (hash collisions); only the certificates whose subject equals the name
 (canonically) answer.
 
@@ -23,12 +24,13 @@ import hashlib
 import os
 import stat
 import threading
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 from ibmi_trust.errors import CertificateError
-from ibmi_trust.certs.loading import MAX_INPUT_BYTES, scan_pem
+from ibmi_trust.certs.loading import CERT_LABELS, MAX_INPUT_BYTES, scan_pem
 from ibmi_trust.store import pemfile
 from ibmi_trust.store.base import ReadProblem, StoreEntry
+from ibmi_trust.store.capath_rule import SKIP, STOP, broken_name_rule
 
 MAX_BUCKET = 10000            # `.N` names tried per hash at the most
 
@@ -66,39 +68,41 @@ class CApathLookup:
             try:
                 info = os.stat(path)
             except OSError:
-                self.problems.append(ReadProblem(path, "a dangling link: OpenSSL skips it"))
-                continue
-            certs = self._certificates(path, info)
+                certs, why = [], "a dangling link"
+            else:
+                certs, why = self._certificates(path, info)
             label = _label(self.directory, name)
             out.extend(StoreEntry(cert, label, enabled=True, order=(hash_value, index)) for cert in certs)
+            if why:
+                rule = broken_name_rule()
+                self.problems.append(ReadProblem(path, "%s: %s (%s)" % (
+                    why, "OpenSSL skips it" if rule.name == SKIP else "OpenSSL's lookups of this subject stop here",
+                    rule.source)))
+                if rule.name == STOP:
+                    break
         return out
 
-    def _certificates(self, path: str, info) -> list:
+    def _certificates(self, path: str, info) -> Tuple[list, str]:
+        """The certificates OpenSSL loads from the file, and why it fails to load
+        it ("" when it does not: X509_load_cert_file's answer)."""
         if not stat.S_ISREG(info.st_mode):
-            self.problems.append(ReadProblem(path, "not a regular file: OpenSSL skips it"))
-            return []
+            return [], "not a regular file"
         if info.st_size > MAX_INPUT_BYTES:
-            self.problems.append(ReadProblem(path, "larger than %d bytes" % MAX_INPUT_BYTES))
-            return []
+            return [], "larger than %d bytes" % MAX_INPUT_BYTES
         try:
             with open(path, "rb") as handle:
                 data = handle.read(MAX_INPUT_BYTES + 1)
         except OSError as exc:
-            self.problems.append(ReadProblem(path, "cannot read it: %s" % (exc.strerror or exc)))
-            return []
+            return [], "cannot read it: %s" % (exc.strerror or exc)
         certs = []
         for raw in scan_pem(data).blocks:
-            block = pemfile.PemBlock(*raw)
-            if not block.is_cert:
+            if raw.label not in CERT_LABELS:
                 continue                                 # other PEM blocks are skipped
             try:
-                certs.append(pemfile.cert_of(block))
+                certs.append(pemfile.cert_of(raw))
             except CertificateError as exc:              # PEM_read_bio_X509_AUX stops at the first bad one
-                self.problems.append(ReadProblem(path, str(exc)))
-                break
-        if not certs:
-            self.problems.append(ReadProblem(path, "no PEM certificate in it: OpenSSL skips it"))
-        return certs
+                return certs, str(exc)
+        return certs, "" if certs else "no PEM certificate in it"
 
 
 def _label(directory: str, name: str) -> str:
