@@ -280,4 +280,7 @@ def _hint_for(text: str, path: str) -> str:
                 "--history-user PROFILE), or use --history PATH / --no-history" % path)
     if "full" in low or "no space" in low or "too large" in low:
         return "free space where %s lives (or lower --history-retention), or use --history PATH elsewhere" % path
+    if "i/o error" in low:
+        return ("the file system holding %s may be full or failing: free space there (or lower --history-retention), "
+                "or use --history PATH elsewhere" % path)
     return "use --history PATH for another file, or --no-history"
