@@ -11,10 +11,13 @@ p = 1 - 0.05^(1/M), rounded up (never overstated).
 
 A chain from the history that tonight's handshakes should have met and did
 not is *retired* (the server stopped serving it, e.g. the certificate was
-renewed): if it had a share s of the window's handshakes, missing it in
-tonight's n handshakes has probability (1 - s)^n; below RETIRE_BELOW it is
-no longer judged (and said so). A rare chain is never retired this way:
-(0.99)^60 = 0.55.
+renewed). Per address x SNI x key-type combination c that answered tonight
+(n_c handshakes), the chain had a share s_c of that combination's earlier
+handshakes in the window; missing it tonight has probability
+prod_c (1 - s_c)^n_c, and below RETIRE_BELOW it is no longer judged (and
+said so). A rare chain is never retired this way ((0.99)^60 = 0.55), nor
+one whose combinations did not answer tonight (an address that is down, or
+gone from the DNS, explains the miss).
 """
 import datetime
 import math
@@ -66,6 +69,13 @@ class Recall:
         self.known_chains: Set[str] = {r.chain for r in everything if r.chain}
         self.known_addresses: Set[str] = {r.address for r in everything}
         self.handshakes = sum(r.count for r in window if r.chain)     # successful, in the window
+        self.combo_total: Dict[tuple, int] = {}                       # (address, sni, key_type) -> successes
+        self.chain_combo: Dict[tuple, int] = {}                       # (chain, combo) -> successes
+        for r in window:
+            if r.chain:
+                combo = (r.address, r.sni, r.key_type)
+                self.combo_total[combo] = self.combo_total.get(combo, 0) + r.count
+                self.chain_combo[(r.chain, combo)] = self.chain_combo.get((r.chain, combo), 0) + r.count
         first = {}
         for r in everything:
             if r.chain:
@@ -113,13 +123,22 @@ class Recall:
             item.share = item.handshakes / total if total else 0.0
         return out
 
-    def retired(self, item: ChainSeen, tonight_handshakes: int) -> bool:
-        """Should tonight's handshakes have met this chain, had it still been served?"""
-        if item.tonight or not tonight_handshakes:
-            return False
-        before = self.handshakes
-        share_before = (item.handshakes / before) if before else 0.0
-        return (1.0 - share_before) ** tonight_handshakes < RETIRE_BELOW
+    def miss_probability(self, item: ChainSeen, probe_result) -> float:
+        """P(tonight's handshakes all missed this chain, had it been served as before)."""
+        tonight: Dict[tuple, int] = {}
+        for variant in probe_result.chains:
+            for combo, count in variant.combo_counts.items():
+                key = (combo.address, combo.sni, combo.key_type)
+                tonight[key] = tonight.get(key, 0) + count
+        probability = 1.0
+        for combo, count in tonight.items():
+            total = self.combo_total.get(combo, 0)
+            if total:
+                probability *= (1.0 - self.chain_combo.get((item.sha256, combo), 0) / total) ** count
+        return probability
+
+    def retired(self, item: ChainSeen, probe_result) -> bool:
+        return not item.tonight and self.miss_probability(item, probe_result) < RETIRE_BELOW
 
 
 def window_guarantee(runs: int, handshakes: int, since: Optional[datetime.datetime], window_days: int,

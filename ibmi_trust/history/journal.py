@@ -138,7 +138,7 @@ class Journal:
         for item in sorted(recalled.seen.values(), key=lambda s: s.last_seen, reverse=True):
             if item.sha256 in tonight:
                 continue
-            if recall.retired(item, probe_result.handshakes):
+            if recall.retired(item, probe_result):
                 recalled.retired.append({"chain_sha256": item.sha256, "last_seen": cumulative.iso_seconds(item.last_seen),
                                          "share": round(item.share, 6)})
                 continue

@@ -4,7 +4,9 @@ Per chain: first and last seen, handshakes and share in the period, which
 address / SNI / key-type offer served it, and whether the store trusts it
 now (judged again, with the store's own validator, when a store is known).
 Per address: first and last seen, handshakes, failures. The JSON document
-is kind "history" (docs/schema/history.schema.json).
+is kind "history" (docs/schema/history.schema.json). "Now" is the store
+alone, nothing fetched: `verdict_now` "untrusted" means the store alone
+does not make the chain verify; `fix --dry-run` says what would.
 """
 import datetime
 import shlex
@@ -130,7 +132,8 @@ def text(doc: dict) -> str:
         lines.append("  " + doc["guarantee"]["statement"])
     for c in doc["chains"]:
         state = ("not judged (no --store)" if c["trusted_now"] is None else "TRUSTED now" if c["trusted_now"]
-                 else "NOT TRUSTED now (%s)" % c["verdict_now"])
+                 else "NOT TRUSTED now by the store alone%s" % (
+                     " (missing: %s)" % "; ".join(c["missing_now"]) if c["missing_now"] else ""))
         lines.append("")
         lines.append("Chain %d %s...: %s" % (c["index"], c["chain_sha256"][:16], state))
         lines.append("  first seen %s, last seen %s, %d handshake(s), %.1f%% of the period's" % (
@@ -141,8 +144,6 @@ def text(doc: dict) -> str:
         for s in c["served_by"][:6]:
             lines.append("  served by %s %s %s: %d" % (s["address"], "sni=" + s["sni"] if s["sni"] else "no-sni",
                                                        s["key_type"], s["count"]))
-        for subject in c["missing_now"]:
-            lines.append("  MISSING %s" % subject)
     if doc["addresses"]:
         lines.append("")
         lines.append("Addresses:")
