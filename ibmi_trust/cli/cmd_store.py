@@ -265,8 +265,9 @@ def _show_report(report, as_json: bool) -> None:
 @click.option("--roots", metavar="FILE",
               help="Root program bundle to compare roots with (default: certifi, PASE's Mozilla bundle, the system "
                    "bundle).")
-@click.option("--warn-days", type=click.IntRange(0, 3650), default=30, show_default=True,
-              help="WARNING for a CA that expires within N days.")
+@click.option("--warn-days", type=click.IntRange(0, 3650), default=60, show_default=True,
+              help="WARNING for a CA that expires within N days (further ahead than check: replacing an anchor "
+                   "takes planning).")
 @click.option("--nagios", is_flag=True, help="Print one monitoring status line with perfdata.")
 @click.option("--history", "history_spec", metavar="PATH|db2:LIB",
               help="The history whose chains to check for what they depend on (default: as check).")

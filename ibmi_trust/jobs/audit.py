@@ -73,7 +73,7 @@ class AuditResult:
     notes: List[str] = field(default_factory=list)
     store_problems: List[str] = field(default_factory=list)
     audited_at: str = ""
-    warn_days: int = 30
+    warn_days: int = 60
     next_expiry_days: Optional[float] = None
 
     @property
@@ -108,7 +108,7 @@ class AuditResult:
                 "next": self.next_commands()}
 
 
-def run_audit(store, *, root_program=None, journal=None, warn_days: int = 30, now=None,
+def run_audit(store, *, root_program=None, journal=None, warn_days: int = 60, now=None,
               validator_options=None) -> AuditResult:
     from ibmi_trust.analyse.core import utc
     from ibmi_trust.timestamps import iso_utc
