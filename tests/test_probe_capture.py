@@ -111,7 +111,7 @@ def test_sniff_against_a_tls13_only_server_says_why(pki, use_method):
 
 
 def test_auto_picks_the_best_method_here():
-    best = methods.candidates()[0]
+    best = next(methods.candidates())
     assert best == ("ctypes" if sys.version_info < (3, 10) else "stdlib")
     assert methods.supported("sniff") is None
     with pytest.raises(ConfigError):

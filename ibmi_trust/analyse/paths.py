@@ -26,7 +26,7 @@ from typing import Callable, Dict, List, Optional
 from ibmi_trust.analyse.index import CertIndex
 from ibmi_trust.analyse.model import WARNING, Finding
 from ibmi_trust.analyse.names import issuer_name_matches
-from ibmi_trust.certs import Cert, compat
+from ibmi_trust.certs import Cert
 from ibmi_trust.store.base import StoreEntry
 
 SERVER = "server"
@@ -229,7 +229,7 @@ class PathBuilder:
         hit = self.sig_cache.get(key)
         if hit is None:
             self.budget.signature_checks -= 1
-            hit = issuer_name_matches(child, issuer) and compat.signed_by(child.x509, issuer.x509)
+            hit = issuer_name_matches(child, issuer) and child.signed_by(issuer)
             self.sig_cache[key] = hit
         return hit
 

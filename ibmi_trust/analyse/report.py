@@ -155,9 +155,8 @@ class ReportBuilder:
     def _issued_leaf(self, certs: Sequence[Cert]) -> bool:
         """Is one of `certs` a (perhaps expired) copy of the leaf's issuer: same name, and it signed the leaf?"""
         from ibmi_trust.analyse.names import issuer_name_matches
-        from ibmi_trust.certs import compat
 
-        return any(issuer_name_matches(self.leaf, c) and compat.signed_by(self.leaf.x509, c.x509) for c in certs)
+        return any(issuer_name_matches(self.leaf, c) and self.leaf.signed_by(c) for c in certs)
 
     def _renewal_in_store(self, cert: Cert) -> Optional[Cert]:
         for other, _entry in self.anchors.same_key(cert):

@@ -1,40 +1,23 @@
-"""The command line: a click group whose commands load lazily.
+"""The command line: `main()`, the console script and `python -m ibmi_trust`.
 
-Each command lives in `cmd_<name>.py` beside this file and exposes `command`.
-Listing commands reads file names only; a command's module is imported when
-it runs, and stage code (cryptography, pyodbc, itoolkit) only inside the
-command function, so `ibmi-trust --version` and `explain` start fast.
+Start-up is most of what a short command costs under PASE, so `main` first
+tries the fast paths in fast.py, which answer without importing click:
+`--version` (and `--version --verbose`), `explain ...`, and `CMD --help`
+from pages rendered by click ahead of time. Everything else, and anything
+a fast path is not sure about, goes to the click group in group.py, whose
+commands (`cmd_<name>.py`) load lazily.
 
-This is the one boundary where expected failures (IbmiTrustError) become a
-message on stderr and an exit code (ibmi_trust.errors); usage errors exit 3
-(UNKNOWN), as a monitoring plugin must.
+group.py is the one boundary where expected failures (IbmiTrustError)
+become a message on stderr and an exit code (ibmi_trust.errors); usage
+errors exit 3 (UNKNOWN), as a monitoring plugin must.
+
+This module imports nothing but sys: `from ibmi_trust.cli import cli`
+(the click group) still works, and loads click only then.
 """
-import os
 import sys
 
-import click
-
-from ibmi_trust import __version__
-from ibmi_trust.errors import EXIT_UNKNOWN, IbmiTrustError
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _command_names():
-    names = []
-    for entry in os.listdir(_HERE):
-        if entry.startswith("cmd_") and entry.endswith(".py"):
-            names.append(entry[4:-3].replace("_", "-"))
-    return sorted(names)
-
-
-def report_error(exc: IbmiTrustError) -> None:
-    click.echo("ibmi-trust: %s" % exc.message, err=True)
-    if exc.hint:
-        click.echo("  hint: %s" % exc.hint, err=True)
-
-
 CL_RESULTS = "ibmi_trust.cl_results"     # ctx.meta key: {"path", "target", "store"}
+_FROM_GROUP = ("cli", "LazyGroup", "report_error")
 
 
 def remember_cl_results(ctx, path, **context) -> None:
@@ -44,66 +27,25 @@ def remember_cl_results(ctx, path, **context) -> None:
         ctx.meta[CL_RESULTS] = dict(context, path=path)
 
 
-def _write_cl_failure(ctx, exc) -> None:
-    context = ctx.meta.get(CL_RESULTS)
-    if not context:
-        return
-    from ibmi_trust.ibmi import messages
-    from ibmi_trust.jobs.clresults import failure_records
-
-    try:
-        messages.write_results(context["path"], failure_records(exc, context))
-    except OSError as err:
-        click.echo("ibmi-trust: cannot write CL results %s: %s" % (context["path"], err.strerror or err), err=True)
-
-
-class LazyGroup(click.Group):
-    def list_commands(self, ctx):
-        return _command_names()
-
-    def get_command(self, ctx, name):
-        if name not in _command_names():
-            return None
-        import importlib
-
-        module = importlib.import_module("ibmi_trust.cli.cmd_" + name.replace("-", "_"))
-        return module.command
-
-    def parse_args(self, ctx, args):
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            exc.exit_code = EXIT_UNKNOWN
-            raise
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except click.UsageError as exc:
-            exc.exit_code = EXIT_UNKNOWN
-            raise
-        except IbmiTrustError as exc:
-            report_error(exc)
-            _write_cl_failure(ctx, exc)
-            ctx.exit(exc.exit_code)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="ibmi-trust", message="%(prog)s %(version)s")
-def cli():
-    """Find and fix the CA certificates behind IBM i TLS failures (-23).
-
-    \b
-    Typical use:
-      ibmi-trust check mail.example.com:587 --store '*SYSTEM'
-      ibmi-trust fix mail.example.com:587 --dry-run
-      ibmi-trust explain -23
-    """
-
-
 def main(argv=None):
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        cli.main(args=argv, prog_name="ibmi-trust")
+        from ibmi_trust.cli import fast
+
+        code = fast.dispatch(args)
+        if code is None:
+            from ibmi_trust.cli.group import run
+
+            run(args)                          # exits
+        sys.exit(code)
     except KeyboardInterrupt:  # pragma: no cover - interactive
-        click.echo("ibmi-trust: interrupted", err=True)
+        sys.stderr.write("ibmi-trust: interrupted\n")
         sys.exit(130)
+
+
+def __getattr__(name):
+    if name in _FROM_GROUP:
+        from ibmi_trust.cli import group
+
+        return getattr(group, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -1,4 +1,8 @@
-"""`ibmi-trust explain CODE`: what an IBM i TLS return code means and what to do."""
+"""`ibmi-trust explain CODE`: what an IBM i TLS return code means and what to do.
+
+Usually answered before click is imported (cli/fast.py, cli/explain_fast.py);
+this command handles what that fast path leaves to click (help, usage errors,
+unusual spellings), and runs the same body."""
 import click
 
 
@@ -17,27 +21,6 @@ def command(ctx, code, as_json, cl_results):
     A number without a sign can be read two ways; both are shown, the
     likelier first. Exit 0 when explained, 2 when the code is unknown.
     """
-    from ibmi_trust.explain import UnknownCode, explain
-    from ibmi_trust.explain import render
+    from ibmi_trust.cli.explain_fast import run
 
-    query = " ".join(code)
-    try:
-        explanation = explain(query)
-    except UnknownCode as exc:
-        if cl_results:
-            from ibmi_trust.ibmi import messages
-
-            messages.write_results(cl_results, render.unknown_records(query, exc.reason))
-        click.echo("ibmi-trust: %s" % exc.reason, err=True)
-        ctx.exit(2)
-    if cl_results:
-        from ibmi_trust.ibmi import messages
-
-        messages.write_results(cl_results, render.to_records(explanation))
-    if as_json:
-        from ibmi_trust.cli.output import emit_json
-
-        emit_json(render.to_dict(explanation))
-    else:
-        click.echo(render.to_text(explanation), nl=False)
-    ctx.exit(0)
+    ctx.exit(run(list(code), as_json, cl_results))

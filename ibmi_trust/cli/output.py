@@ -1,12 +1,32 @@
-"""Small output helpers shared by the commands."""
-import json
+"""Small output helpers shared by the commands.
+
+Importing this module does not import click: the fast paths (fast.py) write
+through `emit` too. `emit` writes as click.echo does for our text (which
+holds no ANSI colour codes): the whole text, then a flush, and nothing at
+all when the stream is missing (as under a scheduler without stdout).
+"""
 import sys
 
-import click
+
+def emit(text: str, err: bool = False) -> None:
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:
+        return
+    stream.write(text)
+    stream.flush()
 
 
 def emit_json(obj) -> None:
-    click.echo(json.dumps(obj, indent=2, sort_keys=False))
+    import json
+
+    emit(json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def report_error(exc) -> None:
+    """An expected failure (IbmiTrustError) as its one line on stderr, and its hint."""
+    emit("ibmi-trust: %s\n" % exc.message, err=True)
+    if exc.hint:
+        emit("  hint: %s\n" % exc.hint, err=True)
 
 
 def is_terminal(stream) -> bool:
@@ -38,6 +58,8 @@ class Progress:
 
     def _open(self, total: int) -> None:
         if self._bar is None and total > 1 and stderr_is_terminal():
+            import click
+
             self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
             self._bar.__enter__()
 

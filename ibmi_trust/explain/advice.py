@@ -9,10 +9,7 @@ by the CSV's category, with a few groups of codes that deserve their own
 words (expiry, self-signed, broken chains, no CAs at all, generic
 validation failure).
 """
-from dataclasses import dataclass
-from typing import Tuple
-
-from ibmi_trust.explain.codes import GSKIT_API, SSL_API, ReturnCode
+from ibmi_trust.explain.codes import GSKIT_API, SSL_API, Record, ReturnCode
 
 CHECK = "ibmi-trust check HOST:PORT"
 FIX = "ibmi-trust fix HOST:PORT"
@@ -20,11 +17,10 @@ CL_CHECK = "CHKTLSTRST HOST(host) PORT(port) ACTION(*CHECK)"
 CL_FIX = "CHKTLSTRST HOST(host) PORT(port) ACTION(*FIX)"
 
 
-@dataclass(frozen=True)
-class Advice:
-    cause: str
-    remedy: str
-    commands: Tuple[str, ...] = ()     # ibmi-trust / CL commands that apply, in order of use
+class Advice(Record):
+    __slots__ = ()
+    _fields = ("cause", "remedy",
+               "commands")         # ibmi-trust / CL commands that apply, in order of use
 
 
 _TRUST_REMEDY = (

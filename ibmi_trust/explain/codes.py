@@ -1,8 +1,11 @@
-"""The IBM i secure-socket return codes, read from ssl-return-codes.csv.
+"""The IBM i secure-socket return codes, indexed.
 
-The CSV beside this module is the one source of truth for codes (a copy of
-the project's reference table; see docs/explain.md for its columns and
-sources). This module only indexes it:
+ssl-return-codes.csv beside this module is the one source of truth for codes
+(a copy of the project's reference table; see docs/explain.md for its columns
+and sources). code_table.py is the same data as Python literals, generated
+by scripts/gen_code_table.py and checked against the CSV by a test, so a run
+neither parses the CSV nor compiles a regular expression. This module only
+indexes it:
 
 - by (api, code): `SSL_` codes are negative, GSKit codes positive (IBM's
   convention), GSKit certificate-validation reasons are 575xxx;
@@ -12,41 +15,47 @@ sources). This module only indexes it:
 - the `SSL_` <-> GSKit counterparts the notes record ("GSKit equivalent
   6000? (name-based)"; without "?" the pairing is confirmed by a source).
 
-Stdlib only: `ibmi-trust explain` must start fast.
+Stdlib only, and not even dataclasses or typing: `ibmi-trust explain` must
+start fast (imports are slow under PASE).
 """
-import csv
-import os
-import re
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
-
 CSV_NAME = "ssl-return-codes.csv"
 SSL_API = "SSL_"
 GSKIT_API = "GSKit"
 VALIDATION_RANGE = range(575000, 576000)
 
-# Identifiers in `notes` that are not names of the row's code (attribute IDs).
-_NOT_ALIASES = {"GSK_LAST_VALIDATION_ERROR", "GSK_SERVER_AUTH_PASSTHRU", "GSK_CERTIFICATE_VALIDATION_CODE",
-                "GSK_SSL_EXTN_SERVERNAME_REQUEST"}
-_IDENT_RE = re.compile(r"\b(?:GSKVAL|GSK|SSL)_[A-Z0-9_]*[A-Z0-9]\b")
-_TWIN_RE = re.compile(r"GSKit (?:equivalent|analogue) (\d+)(\?)?")
+
+class Record(tuple):
+    """An immutable record: a tuple whose items are also named (_fields), with
+    value equality and hashing; cheaper to build than a frozen dataclass and
+    without importing dataclasses or collections."""
+
+    __slots__ = ()
+    _fields = ()
+
+    def __new__(cls, *values):
+        if len(values) != len(cls._fields):
+            raise TypeError("%s takes %d values (%s), got %d"
+                            % (cls.__name__, len(cls._fields), ", ".join(cls._fields), len(values)))
+        return tuple.__new__(cls, values)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for index, name in enumerate(cls._fields):
+            setattr(cls, name, property(lambda self, index=index: self[index]))
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__, ", ".join("%s=%r" % item for item in zip(self._fields, self)))
 
 
-@dataclass(frozen=True)
-class ReturnCode:
-    api: str
-    code: int
-    constant: str
-    message_id: str
-    category: str
-    meaning: str
-    ibm_steps: str          # the CSV's `remedy` column: operator steps on IBM i
-    source: str
-    notes: str
-    aliases: Tuple[str, ...] = ()
+class ReturnCode(Record):
+    __slots__ = ()
+    _fields = ("api", "code", "constant", "message_id", "category", "meaning",
+               "ibm_steps",        # the CSV's `remedy` column: operator steps on IBM i
+               "source", "notes",
+               "aliases")          # older names, from the notes
 
     @property
-    def key(self) -> Tuple[str, int]:
+    def key(self) -> "tuple[str, int]":
         return (self.api, self.code)
 
     @property
@@ -62,74 +71,61 @@ class ReturnCode:
         return "%s %d %s" % (self.api, self.code, self.constant)
 
 
-@dataclass(frozen=True)
-class Twin:
-    code: ReturnCode
-    confirmed: bool          # False: inferred from the constant names only
+class Twin(Record):
+    __slots__ = ()
+    _fields = ("code",             # the counterpart ReturnCode
+               "confirmed")        # False: inferred from the constant names only
 
 
-@dataclass
 class CodeTable:
-    rows: List[ReturnCode]
-    by_key: Dict[Tuple[str, int], ReturnCode] = field(default_factory=dict)
-    by_name: Dict[str, ReturnCode] = field(default_factory=dict)
-    by_message_id: Dict[str, List[ReturnCode]] = field(default_factory=dict)
-    twins: Dict[Tuple[str, int], List[Twin]] = field(default_factory=dict)
+    def __init__(self, rows, twin_pairs=()):
+        """rows: ReturnCodes; twin_pairs: (SSL_ code, GSKit code, confirmed)."""
+        self.rows = list(rows)
+        self.by_key = {}               # (api, code) -> ReturnCode
+        self.twins = {}                # (api, code) -> [Twin]
+        self._by_name = self._by_message_id = None
+        for row in self.rows:
+            key = (row[0], row[1])     # not through the properties: this runs at every start
+            if key in self.by_key:
+                raise ValueError("%s: duplicate code %s %d" % (CSV_NAME, key[0], key[1]))
+            self.by_key[key] = row
+        for ssl_code, gskit_code, confirmed in twin_pairs:
+            ssl_row, gskit_row = self.get(SSL_API, ssl_code), self.get(GSKIT_API, gskit_code)
+            self.twins.setdefault(ssl_row.key, []).append(Twin(gskit_row, confirmed))
+            self.twins.setdefault(gskit_row.key, []).append(Twin(ssl_row, confirmed))
 
-    def get(self, api: str, code: int) -> Optional[ReturnCode]:
+    def get(self, api: str, code: int) -> "ReturnCode | None":
         return self.by_key.get((api, code))
 
+    @property
+    def by_name(self) -> "dict[str, ReturnCode]":
+        """CONSTANT or alias, upper case -> ReturnCode (built when a name is asked for)."""
+        if self._by_name is None:
+            self._by_name = {}
+            for row in self.rows:
+                for name in (row.constant,) + row.aliases:
+                    self._by_name[name.upper()] = row
+        return self._by_name
 
-def _aliases(constant: str, notes: str, all_constants) -> Tuple[str, ...]:
-    found = []
-    for name in _IDENT_RE.findall(notes):
-        if name != constant and name not in all_constants and name not in _NOT_ALIASES and name not in found:
-            found.append(name)
-    # "GSK_OS400_ alias in V5R4": the V5R4 header's name for a GSK_IBMI_* constant
-    if "GSK_OS400_ alias" in notes and constant.startswith("GSK_IBMI_"):
-        derived = "GSK_OS400_" + constant[len("GSK_IBMI_"):]
-        if derived not in found:
-            found.append(derived)
-    return tuple(found)
-
-
-def load(path: Optional[str] = None) -> CodeTable:
-    path = path or os.path.join(os.path.dirname(os.path.abspath(__file__)), CSV_NAME)
-    with open(path, newline="", encoding="utf-8") as handle:
-        raw = list(csv.DictReader(handle))
-    constants = {r["constant"] for r in raw}
-    rows = [ReturnCode(api=r["api"], code=int(r["code"]), constant=r["constant"],
-                       message_id=r["message_id"].strip().upper(), category=r["category"],
-                       meaning=r["meaning"], ibm_steps=r["remedy"], source=r["source"], notes=r["notes"],
-                       aliases=_aliases(r["constant"], r["notes"], constants))
-            for r in raw]
-    table = CodeTable(rows=rows)
-    for row in rows:
-        if row.key in table.by_key:
-            raise ValueError("%s: duplicate code %s %d" % (CSV_NAME, row.api, row.code))
-        table.by_key[row.key] = row
-        for name in (row.constant,) + row.aliases:
-            table.by_name[name.upper()] = row
-        if row.message_id:
-            table.by_message_id.setdefault(row.message_id, []).append(row)
-    for row in rows:
-        if row.api != SSL_API:
-            continue
-        match = _TWIN_RE.search(row.notes)
-        twin = table.get(GSKIT_API, int(match.group(1))) if match else None
-        if twin is not None:
-            confirmed = not match.group(2)
-            table.twins.setdefault(row.key, []).append(Twin(twin, confirmed))
-            table.twins.setdefault(twin.key, []).append(Twin(row, confirmed))
-    return table
+    @property
+    def by_message_id(self) -> "dict[str, list[ReturnCode]]":
+        """CPDBCxx -> [ReturnCode] (built when a message ID is asked for)."""
+        if self._by_message_id is None:
+            self._by_message_id = {}
+            for row in self.rows:
+                if row.message_id:
+                    self._by_message_id.setdefault(row.message_id, []).append(row)
+        return self._by_message_id
 
 
-_TABLE: Optional[CodeTable] = None
+_TABLE = None
 
 
 def table() -> CodeTable:
-    """The packaged table, read once."""
+    """The packaged table, built once."""
     global _TABLE
     if _TABLE is None:
-        _TABLE = load()
+        from ibmi_trust.explain import code_table
+
+        _TABLE = CodeTable((tuple.__new__(ReturnCode, row) for row in code_table.ROWS), code_table.TWINS)
     return _TABLE

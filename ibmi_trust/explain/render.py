@@ -1,11 +1,9 @@
 """An Explanation as text (for people), as a dict (for --json) and as IBM i
 message records (for the DSPSSLRC command's job log)."""
-import textwrap
-from typing import List
-
 from ibmi_trust.explain.advice import advice_for
 from ibmi_trust.explain.codes import ReturnCode, table
 from ibmi_trust.explain.lookup import Explanation
+from ibmi_trust.explain.wrapping import wrap
 
 JSON_SCHEMA_VERSION = 1
 
@@ -48,15 +46,15 @@ def to_dict(explanation: Explanation) -> dict:
     }
 
 
-def _wrap(label: str, text: str, width: int = 100) -> List[str]:
-    lines = textwrap.wrap(text, width=width - 16) or [""]
+def _wrap(label: str, text: str, width: int = 100) -> "list[str]":
+    lines = wrap(text, width - 16) or [""]
     return ["  %-13s %s" % (label, lines[0])] + ["  %-13s %s" % ("", line) for line in lines[1:]]
 
 
 def to_text(explanation: Explanation) -> str:
-    out: List[str] = []
+    out = []
     if explanation.note:
-        out += textwrap.wrap(explanation.note, width=100) + [""]
+        out += wrap(explanation.note, 100) + [""]
     for i, code in enumerate(explanation.candidates):
         advice = advice_for(code)
         head = "%s %d  %s" % (code.api, code.code, code.constant)

@@ -8,8 +8,18 @@ operator's root program, --from files and --trust-root approvals.
 
 Every sourced certificate passes fetch.check before it is offered; a root is
 only ever offered from the root program or an approval (docs/analysis.md).
+
+The names load on first use, and the network code (http.py) only when a
+URL is fetched: `check --no-fetch` imports none of it.
 """
-from ibmi_trust.fetch.roots import RootProgram
-from ibmi_trust.fetch.sourcing import Sourcing
+_WHERE = {"RootProgram": "ibmi_trust.fetch.roots", "Sourcing": "ibmi_trust.fetch.sourcing"}
 
 __all__ = ["RootProgram", "Sourcing"]
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -13,7 +13,6 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 from ibmi_trust.analyse.model import INFO, WARNING, Finding
 from ibmi_trust.certs import Cert, load_certificates
 from ibmi_trust.errors import CertificateError
-from ibmi_trust.fetch.http import FetchFailed, fetch, scheme_of
 
 MAX_URLS_PER_CERT = 4
 
@@ -63,6 +62,8 @@ class AiaClient:
         return answer
 
     def _fetch(self, url: str, child: Cert) -> AiaAnswer:
+        from ibmi_trust.fetch.http import FetchFailed, fetch, scheme_of   # network code: only when fetching
+
         scheme = scheme_of(url)
         if scheme not in ("http", "https"):
             return AiaAnswer(url, (), Finding(

@@ -9,7 +9,7 @@ import datetime
 from typing import Callable, Optional
 
 from ibmi_trust.analyse.names import issuer_name_matches
-from ibmi_trust.certs import Cert, compat
+from ibmi_trust.certs import Cert
 
 
 def candidate_problem(child: Cert, candidate: Cert, now: datetime.datetime,
@@ -17,7 +17,7 @@ def candidate_problem(child: Cert, candidate: Cert, now: datetime.datetime,
     """None when `candidate` may serve as `child`'s issuer, else why not."""
     if not issuer_name_matches(child, candidate):
         return "its subject is not %s's issuer" % child.common_name
-    verifies = issued(child, candidate) if issued is not None else compat.signed_by(child.x509, candidate.x509)
+    verifies = issued(child, candidate) if issued is not None else child.signed_by(candidate)
     if not verifies:
         return "its key does not verify %s's signature" % child.common_name
     if not candidate.is_ca:

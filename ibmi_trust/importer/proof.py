@@ -173,7 +173,7 @@ def _attempt(target, combo, ctx, ehlo, timeout, limiter, retries: int = CONNECT_
     """The chain id of one verified handshake, or why it failed (_Failed)."""
     last = "no attempt"
     for _ in range(1 + retries):
-        method = (methods.candidates() or ["sniff"])[0]
+        method = next(iter(methods.candidates()), "sniff")
         try:
             with limiter.slot(), Wire(combo.address, target.port, timeout) as wire:
                 starttls.negotiate(wire, target.dialogue, ehlo)

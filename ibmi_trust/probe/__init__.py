@@ -10,10 +10,24 @@ handshake (MemoryBIO pump), methods + openssl_chain + tls12 (reading the chain),
 capture (one handshake), discovery + stopping (variants and the stopping
 rule), result (data + JSON), render and save (human output, PEM files),
 like_system (IBM i system values -> offer). See docs/probe.md.
+
+The names load on first use: `from ibmi_trust.probe import Target` reads a
+target without importing the probe machinery (threads, ssl offers, ctypes).
 """
-from ibmi_trust.probe.discovery import probe
-from ibmi_trust.probe.options import ProbeOptions
-from ibmi_trust.probe.result import ChainVariant, Combo, Failure, ProbeResult
-from ibmi_trust.probe.target import Target, parse_resolve
+_WHERE = {
+    "probe": "ibmi_trust.probe.discovery",
+    "ProbeOptions": "ibmi_trust.probe.options",
+    "ChainVariant": "ibmi_trust.probe.result", "Combo": "ibmi_trust.probe.result",
+    "Failure": "ibmi_trust.probe.result", "ProbeResult": "ibmi_trust.probe.result",
+    "Target": "ibmi_trust.probe.target", "parse_resolve": "ibmi_trust.probe.target",
+}
 
 __all__ = ["probe", "ProbeOptions", "Target", "parse_resolve", "ProbeResult", "ChainVariant", "Combo", "Failure"]
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

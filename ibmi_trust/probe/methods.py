@@ -11,11 +11,14 @@
 whose self-check fails (first certificate != getpeercert(True)) is disabled for
 the rest of the process and the handshake is repeated with the next one.
 IBMI_TRUST_CHAIN_CAPTURE=auto|stdlib|ctypes|sniff forces a choice.
+
+A method is looked at only when the ones before it are out: where the stdlib
+reads the chain (3.10+), ctypes is never imported.
 """
 import os
 import ssl
 import threading
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 from ibmi_trust.errors import ConfigError
 
@@ -54,17 +57,24 @@ def supported(method: str) -> Optional[str]:
     raise ConfigError("%s=%s: unknown chain capture method (auto, %s)" % (ENV, method, ", ".join(ORDER)))
 
 
-def candidates() -> List[str]:
-    """The methods to try, best first (one when forced)."""
+def candidates() -> Iterator[str]:
+    """The methods to try, best first (one when forced); each is checked
+    (supported, not disabled) only when the caller gets to it."""
     forced = os.environ.get(ENV, "auto").strip().lower() or "auto"
     if forced != "auto":
         why = supported(forced)
         if why:
             raise ConfigError("%s=%s cannot run here: %s" % (ENV, forced, why))
-        return [forced]
-    with _LOCK:
-        disabled = dict(_DISABLED)
-    return [m for m in ORDER if m not in disabled and supported(m) is None]
+        return iter([forced])
+    return _usable(ORDER)
+
+
+def _usable(order) -> Iterator[str]:
+    for method in order:
+        with _LOCK:
+            disabled = method in _DISABLED
+        if not disabled and supported(method) is None:
+            yield method
 
 
 def disable(method: str, reason: str) -> None:

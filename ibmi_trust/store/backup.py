@@ -20,11 +20,11 @@ from typing import Callable, List, Optional
 from ibmi_trust.errors import StoreError
 from ibmi_trust.store.base import Backup
 from ibmi_trust.store.fsops import sync_directory
+from ibmi_trust.store.spec import DEFAULT_RETENTION
 
 _ID_RE = re.compile(r"^\d{8}T\d{6}\.\d{6}Z$")
 _PARTIAL = ".partial-"
 AREA_SUFFIX = ".ibmi-trust-backups"
-DEFAULT_RETENTION = 10
 
 
 def area_for(store_path: Path, backup_dir: Optional[str] = None) -> Path:

@@ -32,21 +32,13 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
-from ibmi_trust.certs.der import DerError, der_encode as _encode, der_tlv, signed_fields
-
-# Tags whose values OpenSSL canonicalises (ASN1_MASK_CANON).
-_UTF8, _PRINTABLE, _T61, _IA5, _VISIBLE, _UNIVERSAL, _BMP = 12, 19, 20, 22, 26, 28, 30
-_CANON_TAGS = {_UTF8, _PRINTABLE, _T61, _IA5, _VISIBLE, _UNIVERSAL, _BMP}
-_SPACE = b" \t\n\v\f\r"  # ossl_isspace
+from ibmi_trust.certs.der import signed_fields
+from ibmi_trust.certs.fields import NameHashError, canonical_name  # noqa: F401 (also used by callers)
 
 CERT, CRL = "", "r"        # link suffixes: HHHHHHHH.N and HHHHHHHH.rN
 # The names lookups open ("%08lx.%d"): lower-case hex, no leading zeros.
 LINK_NAME_RE = re.compile(r"^([0-9a-f]{8})\.(r?)(0|[1-9][0-9]*)$")
 REHASH_EXTENSIONS = (".pem", ".crt", ".cer", ".crl")  # what openssl rehash reads
-
-
-class NameHashError(DerError):
-    """The name cannot be hashed (malformed DER or an unconvertible string)."""
 
 
 # -- the subject-name hash ------------------------------------------------
@@ -58,77 +50,6 @@ def name_hash(name_der: bytes) -> int:
 
 def hash_text(value: int) -> str:
     return "%08x" % value
-
-
-def canonical_name(name_der: bytes) -> bytes:
-    """OpenSSL's canonical encoding of a Name (x509_name_canon)."""
-    tag, start, end = der_tlv(name_der, 0)
-    if tag != 0x30 or end != len(name_der):
-        raise NameHashError("not a DER Name (SEQUENCE)")
-    out = []
-    pos = start
-    while pos < end:
-        set_tag, set_start, set_end = der_tlv(name_der, pos)
-        if set_tag != 0x31:
-            raise NameHashError("RDN is not a SET")
-        members = []
-        inner = set_start
-        while inner < set_end:
-            members.append(_canonical_attribute(name_der, inner))
-            inner = der_tlv(name_der, inner)[2]
-        members.sort()  # DER SET OF order: bytewise, shorter first on a tie (der_cmp)
-        out.append(_encode(0x31, b"".join(members)))
-        pos = set_end
-    return b"".join(out)
-
-
-def _canonical_attribute(data: bytes, pos: int) -> bytes:
-    tag, start, end = der_tlv(data, pos)
-    if tag != 0x30:
-        raise NameHashError("attribute is not a SEQUENCE")
-    oid_tag, _oid_content, oid_end = der_tlv(data, start)
-    if oid_tag != 0x06:
-        raise NameHashError("attribute type is not an OID")
-    value_tag, value_start, value_end = der_tlv(data, oid_end)
-    if value_end != end:
-        raise NameHashError("trailing data in attribute")
-    oid = data[start:oid_end]
-    if value_tag in _CANON_TAGS:
-        value = _encode(_UTF8, _canonical_text(value_tag, data[value_start:value_end]))
-    else:  # other types are copied as they are (tag and all)
-        value = data[oid_end:value_end]
-    return _encode(0x30, oid + value)
-
-
-def _canonical_text(tag: int, raw: bytes) -> bytes:
-    text = _to_utf8(tag, raw).strip(_SPACE)
-    out = bytearray()
-    i = 0
-    while i < len(text):
-        byte = text[i]
-        if byte in _SPACE:
-            out.append(0x20)
-            while i < len(text) and text[i] in _SPACE:
-                i += 1
-            continue
-        out.append(byte + 32 if 0x41 <= byte <= 0x5A else byte)  # ASCII only
-        i += 1
-    return bytes(out)
-
-
-def _to_utf8(tag: int, raw: bytes) -> bytes:
-    """ASN1_STRING_to_UTF8: one-byte types are read as Latin-1."""
-    try:
-        if tag == _UTF8:
-            raw.decode("utf-8")
-            return raw
-        if tag == _BMP:
-            return raw.decode("utf-16-be").encode("utf-8")
-        if tag == _UNIVERSAL:
-            return raw.decode("utf-32-be").encode("utf-8")
-        return raw.decode("latin-1").encode("utf-8")
-    except UnicodeError:
-        raise NameHashError("attribute value is not valid for its string type") from None
 
 
 def subject_der_of(cert_der: bytes) -> bytes:

@@ -6,18 +6,21 @@
     bundle:FILE             PEM bundle (an application's CAfile)
 
 The IBM i backend is imported only when asked for (it needs pyodbc and
-itoolkit, and refuses to run elsewhere).
+itoolkit, and refuses to run elsewhere); the file stores too, so reading
+options (StoreOptions) imports no store code.
 """
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ibmi_trust.errors import ConfigError
-from ibmi_trust.store.backup import DEFAULT_RETENTION
-from ibmi_trust.store.base import TrustStore
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ibmi_trust.store.base import TrustStore
 
 ACCEPTED = "*SYSTEM, an IFS path to a .KDB store, capath:DIR or bundle:FILE"
+DEFAULT_RETENTION = 10                    # backups kept per store (store.backup uses it too)
 
 
 @dataclass
@@ -37,7 +40,7 @@ class StoreOptions:
             raise ConfigError("--lock-timeout must not be negative")
 
 
-def open_store(spec: Optional[str], options: Optional[StoreOptions] = None) -> TrustStore:
+def open_store(spec: Optional[str], options: Optional[StoreOptions] = None) -> "TrustStore":
     """The store named by `spec` (None: *SYSTEM on IBM i, else an error)."""
     options = options or StoreOptions()
     if spec is None or not spec.strip():

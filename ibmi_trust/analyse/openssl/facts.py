@@ -22,23 +22,14 @@ import threading
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from ibmi_trust.certs import Cert
+from ibmi_trust.certs import fields as f
 from ibmi_trust.certs.der import DerError, der_tlv
-from ibmi_trust.store.rehash import NameHashError, canonical_name
+from ibmi_trust.certs.fields import GEN_DIRNAME, GEN_DNS, NameHashError, canonical_name
+
+_oid = f.oid
+_children = f.children
 
 # -- OIDs (DER content bytes, as OpenSSL's OBJ_obj2nid would map them) ------
-def _oid(dotted: str) -> bytes:
-    parts = [int(p) for p in dotted.split(".")]
-    out = bytearray([40 * parts[0] + parts[1]])
-    for value in parts[2:]:
-        chunk = [value & 0x7F]
-        value >>= 7
-        while value:
-            chunk.append(0x80 | (value & 0x7F))
-            value >>= 7
-        out.extend(reversed(chunk))
-    return bytes(out)
-
-
 EXT_SUBJECT_KEY_ID = _oid("2.5.29.14")
 EXT_KEY_USAGE = _oid("2.5.29.15")
 EXT_SUBJECT_ALT_NAME = _oid("2.5.29.17")
@@ -118,8 +109,6 @@ _HASH_OIDS = {_oid("1.3.14.3.2.26"): "sha1", _oid("2.16.840.1.101.3.4.2.4"): "sh
 OID_COMMON_NAME = _oid("2.5.4.3")
 OID_EMAIL_ADDRESS = _oid("1.2.840.113549.1.9.1")
 
-# GeneralName choices (context tags)
-GEN_OTHERNAME, GEN_EMAIL, GEN_DNS, GEN_X400, GEN_DIRNAME, GEN_EDIPARTY, GEN_URI, GEN_IPADD, GEN_RID = range(9)
 
 _IA5, _UTF8, _BMP, _UNIVERSAL = 22, 12, 30, 28
 
@@ -191,30 +180,34 @@ class Facts:
 
     # -- reading ------------------------------------------------------------
     def _read(self, der: bytes) -> None:
-        cert_tag, cert_start, cert_end = der_tlv(der, 0)
-        tbs_tag, tbs_start, tbs_end = der_tlv(der, cert_start)
-        fields = _children(der, tbs_start, tbs_end)
-        if fields and der[fields[0][0]] == 0xA0:
-            version_der = der[fields[0][1]:fields[0][2]]
-            tag, vstart, vend = der_tlv(version_der, 0)
-            self.version = int.from_bytes(version_der[vstart:vend], "big") if tag == 0x02 else 0
-            fields = fields[1:]
-        if len(fields) < 6:
-            raise DerError("not a certificate")
-        # serial, signature, issuer, validity, subject, spki, [1] [2] [3]
-        issuer = der[fields[2][0]:fields[2][2]]
-        subject = der[fields[4][0]:fields[4][2]]
-        self.subject_canon = _canon(subject)
-        self.issuer_canon = _canon(issuer)
-        self.subject_empty = fields[4][2] - fields[4][1] == 0
+        tbs = self.cert.tbs                              # certs.fields: the positions, as encoded
+        self.version = tbs.version
+        self.subject_canon = self.cert.subject_key
+        self.issuer_canon = self.cert.issuer_key
+        self.subject_empty = der_tlv(tbs.subject, 0)[2] == der_tlv(tbs.subject, 0)[1]
         self.self_issued = self.subject_canon is not None and self.subject_canon == self.issuer_canon
-        self._read_names(subject)
-        self._read_key(der[fields[5][1]:fields[5][2]])
-        sig_alg = _children(der, *der_tlv(der, tbs_end)[1:])   # outer signatureAlgorithm
-        self._read_signature_algorithm(der, sig_alg)
-        for field in fields[6:]:
-            if der[field[0]] == 0xA3:
-                self._read_extensions(der, field[1], field[2])
+        self._read_names(tbs.subject)
+        _tag, spki_start, spki_end = der_tlv(tbs.spki, 0)
+        self._read_key(tbs.spki[spki_start:spki_end])
+        alg = tbs.outer_signature
+        self._read_signature_algorithm(alg, _children(alg, *der_tlv(alg, 0)[1:]))
+        seen = set()
+        try:
+            extensions = f.extensions(der, tbs)
+        except (DerError, IndexError) as exc:
+            self._invalidate("extensions cannot be read (%s)" % exc)
+            extensions = ()
+        for ext in extensions:
+            if ext.oid in seen and ext.oid in DECODED:
+                self._invalidate("extension %s appears twice" % _dotted(ext.oid))
+                continue
+            seen.add(ext.oid)
+            if ext.critical and ext.oid not in SUPPORTED_CRITICAL and self.critical_unsupported is None:
+                self.critical_unsupported = ext.oid
+            try:
+                self._decode_extension(ext.oid, ext.value)
+            except (DerError, IndexError, ValueError) as exc:
+                self._invalidate("extension %s cannot be decoded (%s)" % (_dotted(ext.oid), exc))
 
     def _read_names(self, name_der: bytes) -> None:
         tag, start, end = der_tlv(name_der, 0)
@@ -276,31 +269,6 @@ class Facts:
             except (DerError, IndexError):
                 self.pss_digest = None
 
-    def _read_extensions(self, der: bytes, start: int, end: int) -> None:
-        seen = set()
-        outer = _children(der, start, end)
-        if len(outer) != 1:
-            self._invalidate("extensions are not one SEQUENCE")
-            return
-        for _t, ext_start, ext_end in _children(der, outer[0][1], outer[0][2]):
-            parts = _children(der, ext_start, ext_end)
-            if not parts or der[parts[0][0]] != 0x06:
-                self._invalidate("an extension without an OID")
-                continue
-            oid = der[parts[0][1]:parts[0][2]]
-            critical = len(parts) == 3 and der[parts[1][0]] == 0x01 and der[parts[1][1]] != 0
-            value = der[parts[-1][1]:parts[-1][2]]
-            if oid in seen and oid in DECODED:
-                self._invalidate("extension %s appears twice" % _dotted(oid))
-                continue
-            seen.add(oid)
-            if critical and oid not in SUPPORTED_CRITICAL and self.critical_unsupported is None:
-                self.critical_unsupported = oid
-            try:
-                self._decode_extension(oid, value)
-            except (DerError, IndexError, ValueError) as exc:
-                self._invalidate("extension %s cannot be decoded (%s)" % (_dotted(oid), exc))
-
     def _decode_extension(self, oid: bytes, value: bytes) -> None:
         if oid == EXT_BASIC_CONSTRAINTS:
             self.bcons = True
@@ -316,13 +284,13 @@ class Facts:
                     else:
                         self.pathlen = int.from_bytes(raw, "big")
         elif oid == EXT_KEY_USAGE:
-            self.ku = _bit_string_flags(value)
+            self.ku = f.bit_string_flags(value)
         elif oid == EXT_EXT_KEY_USAGE:
             tag, start, end = der_tlv(value, 0)
             purposes = frozenset(value[s:e] for _t, s, e in _children(value, start, end))
             self.xku = purposes
         elif oid == EXT_NS_CERT_TYPE:
-            self.nscert = _bit_string_flags(value) & 0xFF
+            self.nscert = f.bit_string_flags(value) & 0xFF
         elif oid == EXT_SUBJECT_KEY_ID:
             tag, start, end = der_tlv(value, 0)
             if tag != 0x04:
@@ -465,19 +433,6 @@ def _ifc_security_bits(n: int) -> int:
 
 
 # -- DER helpers -----------------------------------------------------------------
-def _children(data: bytes, start: int, end: int) -> List[Tuple[int, int, int]]:
-    """(tag position, content start, content end) of each element in data[start:end]."""
-    out = []
-    pos = start
-    while pos < end:
-        _tag, cstart, cend = der_tlv(data, pos)
-        if cend > end:
-            raise DerError("element runs past its container")
-        out.append((pos, cstart, cend))
-        pos = cend
-    return out
-
-
 def _canon(name_der: bytes) -> Optional[bytes]:
     try:
         return canonical_name(name_der)
@@ -485,38 +440,15 @@ def _canon(name_der: bytes) -> Optional[bytes]:
         return None
 
 
-def _bit_string_flags(value: bytes) -> int:
-    tag, start, end = der_tlv(value, 0)
-    if tag != 0x03 or end <= start:
-        raise DerError("not a BIT STRING")
-    data = value[start + 1:end]
-    flags = data[0] if data else 0
-    if len(data) > 1:
-        flags |= data[1] << 8
-    return flags
-
-
-# GeneralName CHOICE (RFC 5280 4.2.1.6): the tag each alternative must carry
-_GENERAL_NAME_TAGS = {0xA0: GEN_OTHERNAME, 0x81: GEN_EMAIL, 0x82: GEN_DNS, 0xA3: GEN_X400, 0xA4: GEN_DIRNAME,
-                      0xA5: GEN_EDIPARTY, 0x86: GEN_URI, 0x87: GEN_IPADD, 0x88: GEN_RID}
-
-
 def _general_name(data: bytes, item) -> GeneralName:
-    tag_pos, start, end = item
-    kind = _GENERAL_NAME_TAGS.get(data[tag_pos])
-    if kind is None:
-        raise DerError("not a GeneralName (tag 0x%02x)" % data[tag_pos])
+    """One GeneralName; a directoryName as its canonical encoding (what nc_dn compares)."""
+    kind, raw = f.general_name(data, item)
     if kind == GEN_DIRNAME:
-        inner = _children(data, start, end)
-        if len(inner) != 1:
-            raise DerError("directoryName holds no single Name")
-        canon = _canon(data[inner[0][0]:inner[0][2]])
+        canon = _canon(raw)
         if canon is None:
             raise DerError("directoryName cannot be canonicalised")
         return GeneralName(GEN_DIRNAME, canon)
-    if kind == GEN_OTHERNAME:
-        return GeneralName(GEN_OTHERNAME, data[start:end])
-    return GeneralName(kind, data[start:end])
+    return GeneralName(kind, raw)
 
 
 def _read_akid(value: bytes) -> Akid:

@@ -19,8 +19,8 @@
 from typing import Iterable, Optional
 
 from ibmi_trust.analyse.openssl import codes
-from ibmi_trust.analyse.openssl.facts import (GEN_DIRNAME, GEN_DNS, GEN_EMAIL, GEN_IPADD, GEN_OTHERNAME, GEN_URI,
-                                              Facts, GeneralName, NameConstraints)
+from ibmi_trust.analyse.openssl.facts import Facts, GeneralName, NameConstraints
+from ibmi_trust.certs.fields import GEN_DIRNAME, GEN_DNS, GEN_EMAIL, GEN_IPADD, GEN_OTHERNAME, GEN_URI
 
 NAME_CHECK_MAX = 1 << 20
 _IA5, _UTF8, _BMP, _UNIVERSAL = 22, 12, 30, 28

@@ -33,7 +33,7 @@ from ibmi_trust.analyse.openssl.facts import (KU_DIGITAL_SIGNATURE, KU_KEY_AGREE
                                               KU_KEY_ENCIPHERMENT, NS_ANY_CA, NS_SSL_CA, NS_SSL_SERVER, Facts,
                                               facts_of, key_security_bits, signature_security_bits)
 from ibmi_trust.analyse.openssl.names import check_host, check_ip, name_constraints_error
-from ibmi_trust.certs import Cert, compat
+from ibmi_trust.certs import Cert
 
 LEVEL_BITS = (80, 112, 128, 192, 256)
 DEFAULT_DEPTH = 100                        # the "default" X509_VERIFY_PARAM
@@ -223,7 +223,7 @@ def signature_ok(child: Cert, issuer: Cert) -> bool:
     key = (child.sha256, issuer.sha256)
     hit = _SIGNATURES.get(key)
     if hit is None:
-        hit = compat.signed_by(child.x509, issuer.x509)
+        hit = child.signed_by(issuer)
         with _SIG_LOCK:
             if len(_SIGNATURES) > 100000:
                 _SIGNATURES.clear()

@@ -1,0 +1,100 @@
+"""The click group whose commands load lazily (ibmi_trust.cli.main runs it
+when no fast path answers).
+
+Each command lives in `cmd_<name>.py` beside this file and exposes `command`.
+Listing commands reads file names only; a command's module is imported when
+it runs, and stage code (cryptography, pyodbc, itoolkit) only inside the
+command function.
+
+This is the one boundary where expected failures (IbmiTrustError) become a
+message on stderr and an exit code (ibmi_trust.errors); usage errors exit 3
+(UNKNOWN), as a monitoring plugin must.
+"""
+import os
+
+import click
+
+from ibmi_trust import __version__
+from ibmi_trust.cli import CL_RESULTS
+from ibmi_trust.cli.fast import VERBOSE_VERSION_ARGS
+from ibmi_trust.cli.output import report_error
+from ibmi_trust.errors import EXIT_UNKNOWN, IbmiTrustError
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _command_names():
+    names = []
+    for entry in os.listdir(_HERE):
+        if entry.startswith("cmd_") and entry.endswith(".py"):
+            names.append(entry[4:-3].replace("_", "-"))
+    return sorted(names)
+
+
+def _write_cl_failure(ctx, exc) -> None:
+    context = ctx.meta.get(CL_RESULTS)
+    if not context:
+        return
+    from ibmi_trust.ibmi import messages
+    from ibmi_trust.jobs.clresults import failure_records
+
+    try:
+        messages.write_results(context["path"], failure_records(exc, context))
+    except OSError as err:
+        click.echo("ibmi-trust: cannot write CL results %s: %s" % (context["path"], err.strerror or err), err=True)
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return _command_names()
+
+    def get_command(self, ctx, name):
+        if name not in _command_names():
+            return None
+        import importlib
+
+        module = importlib.import_module("ibmi_trust.cli.cmd_" + name.replace("-", "_"))
+        return module.command
+
+    def parse_args(self, ctx, args):
+        if list(args) in VERBOSE_VERSION_ARGS:
+            from ibmi_trust.cli.about import verbose_report
+
+            click.echo(verbose_report(), nl=False)
+            ctx.exit(0)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.exit_code = EXIT_UNKNOWN
+            raise
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.exit_code = EXIT_UNKNOWN
+            raise
+        except IbmiTrustError as exc:
+            report_error(exc)
+            _write_cl_failure(ctx, exc)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="ibmi-trust", message="%(prog)s %(version)s",
+                      help="Show the version and exit (--version --verbose: also Python, OpenSSL, the "
+                           "dependencies, the platform and the root program).")
+def cli():
+    """Find and fix the CA certificates behind IBM i TLS failures (-23).
+
+    \b
+    Typical use:
+      ibmi-trust check mail.example.com:587 --store '*SYSTEM'
+      ibmi-trust fix mail.example.com:587 --dry-run
+      ibmi-trust explain -23
+    """
+
+
+def run(args) -> None:
+    """Parse and run `args` with click; always ends in SystemExit."""
+    cli.main(args=args, prog_name="ibmi-trust")
