@@ -230,6 +230,14 @@ def test_verify_threads_write_one_history_without_losing_a_run(tmp_path):
         attempts = conn.execute("SELECT SUM(attempts) FROM runs").fetchone()[0]
         conn.close()
         assert runs == 16 and commands == 1 and rows == attempts
+        # a history that cannot be used: one warning line for the whole run, every target still checked
+        bad = tmp_path / "bad.sqlite"
+        bad.write_bytes(b"not sqlite" * 500)
+        code, text = run(["verify", "--config", str(config), "--no-fetch", "--rate", "500", "--timeout", "3",
+                          "--history", str(bad)])
+        assert code == 0 and text.startswith("OK: 8 target(s): 8 OK")
+        warnings = [line for line in text.splitlines() if "WARNING  history:" in line]
+        assert 2 <= len(warnings) <= 3 and all("not a database" in w for w in warnings)   # once each, not per target
     finally:
         for srv in servers:
             srv.stop()

@@ -1,14 +1,13 @@
 """ibmi-trust diff OLD NEW | --target TARGET: what changed between two runs or reports."""
 import click
 
-from ibmi_trust.cli.cmd_history import history_source_option
+from ibmi_trust.cli.cmd_history import history_source_option, protocol_option
 
 
 @click.command("diff")
 @click.argument("sides", nargs=-1, metavar="[OLD NEW]")
 @click.option("--target", metavar="TARGET", help="Compare the last two runs of TARGET in the history.")
-@click.option("--protocol", type=click.Choice(["smtp", "submission", "smtps", "imap", "imaps", "pop3", "pop3s", "https"]),
-              help="Protocol of --target; inferred from the port when omitted.")
+@protocol_option
 @history_source_option
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON document (docs/schema/diff.schema.json).")
 @click.pass_context

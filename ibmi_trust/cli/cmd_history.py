@@ -4,6 +4,11 @@ import click
 from ibmi_trust.cli.common import pass_params, store_options, validator_options
 
 
+protocol_option = click.option(
+    "--protocol", type=click.Choice(["smtp", "submission", "smtps", "imap", "imaps", "pop3", "pop3s", "https"]),
+    help="Protocol; inferred from the port when omitted.")
+
+
 def history_source_option(func):
     return click.option("--history", "history_spec", metavar="PATH|db2:LIB",
                         help="The history to read (default: as check: $IBMI_TRUST_HISTORY, the install's data "
@@ -24,8 +29,7 @@ def open_history_backend(spec):
 
 @click.command("history")
 @click.argument("target", required=False)
-@click.option("--protocol", type=click.Choice(["smtp", "submission", "smtps", "imap", "imaps", "pop3", "pop3s", "https"]),
-              help="Protocol; inferred from the port when omitted.")
+@protocol_option
 @click.option("--since", "since_days", type=click.IntRange(1, 3650), default=30, show_default=True, metavar="DAYS",
               help="Show the last DAYS days.")
 @history_source_option

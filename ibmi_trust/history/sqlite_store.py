@@ -145,16 +145,20 @@ class SqliteHistory:
 
     def write_run(self, run: RunRecord) -> int:
         """Write one run in one transaction; returns its run id."""
+        return self._transaction(lambda conn: self._insert(conn, run))
+
+    def _transaction(self, work):
+        """work(conn) inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK on any failure)."""
         conn = self._connect(create=True)
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                run_id = self._insert(conn, run)
+                out = work(conn)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            return run_id
+            return out
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         finally:
@@ -188,28 +192,18 @@ class SqliteHistory:
         """Delete runs started before `before` and what only they referred to; returns runs deleted."""
         if not os.path.exists(self.path):
             return 0
-        cutoff = iso(before)
-        conn = self._connect(create=True)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                old = "SELECT run_id FROM runs WHERE started_at < ?"
-                conn.execute("DELETE FROM handshakes WHERE run_id IN (%s)" % old, (cutoff,))
-                conn.execute("DELETE FROM run_chains WHERE run_id IN (%s)" % old, (cutoff,))
-                deleted = conn.execute("DELETE FROM runs WHERE started_at < ?", (cutoff,)).rowcount
-                conn.execute("DELETE FROM chain_certs WHERE chain_sha256 NOT IN (SELECT chain_sha256 FROM handshakes "
-                             "WHERE chain_sha256 IS NOT NULL) AND chain_sha256 NOT IN (SELECT chain_sha256 FROM "
-                             "run_chains)")
-                conn.execute("DELETE FROM certs WHERE sha256 NOT IN (SELECT cert_sha256 FROM chain_certs)")
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            return deleted
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-        finally:
-            conn.close()
+        return self._transaction(lambda conn: self._delete_before(conn, iso(before)))
+
+    @staticmethod
+    def _delete_before(conn: sqlite3.Connection, cutoff: str) -> int:
+        old = "SELECT run_id FROM runs WHERE started_at < ?"
+        conn.execute("DELETE FROM handshakes WHERE run_id IN (%s)" % old, (cutoff,))
+        conn.execute("DELETE FROM run_chains WHERE run_id IN (%s)" % old, (cutoff,))
+        deleted = conn.execute("DELETE FROM runs WHERE started_at < ?", (cutoff,)).rowcount
+        conn.execute("DELETE FROM chain_certs WHERE chain_sha256 NOT IN (SELECT chain_sha256 FROM handshakes "
+                     "WHERE chain_sha256 IS NOT NULL) AND chain_sha256 NOT IN (SELECT chain_sha256 FROM run_chains)")
+        conn.execute("DELETE FROM certs WHERE sha256 NOT IN (SELECT cert_sha256 FROM chain_certs)")
+        return deleted
 
     # -- reading --------------------------------------------------------------------
     def summary(self, target: TargetKey, since) -> List[SummaryRow]:
