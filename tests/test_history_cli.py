@@ -241,3 +241,47 @@ def test_verify_threads_write_one_history_without_losing_a_run(tmp_path):
     finally:
         for srv in servers:
             srv.stop()
+
+
+def test_fix_of_system_proves_a_chain_from_the_history_with_the_gskit_model(tmp_path, monkeypatch):
+    """*SYSTEM (IBM i simulator): the proof re-probes what the server serves now and
+    judges the chain remembered from an earlier night with the GSKit model, as captured."""
+    import datetime
+
+    from ibmi_simulator import Simulator, system_store
+    from ibmi_trust.history import location
+    from ibmi_trust.history.journal import HistorySettings, Journal
+    from ibmi_trust.jobs.check import run_check
+    from ibmi_trust.jobs.fix import run_fix
+    from ibmi_trust.testing.servers import ChainPlan
+
+    history = str(tmp_path / "h.sqlite")
+    start = datetime.datetime(2026, 5, 1, 2, 0, tzinfo=datetime.timezone.utc)
+
+    def options_for(sc, night):
+        options = sc.check_options()
+        when = start + datetime.timedelta(days=night)
+        options.history = Journal.open(HistorySettings(location=location.Location("sqlite", history, "test"),
+                                                       clock=lambda: when))
+        return options
+
+    with Scenario("addresses", tmp_path) as sc:
+        sim = Simulator(tmp_path / "ibmi")
+        sim.ca_status_column = "CERTIFICATE_STATUS"
+        monkeypatch.setenv("IBMI_TRUST_CA_STATUS_COLUMN", "CERTIFICATE_STATUS")
+        sim.add_certificate(sc.root_a.cert, "SCENARIO ROOT A")
+        store = system_store(sim, monkeypatch, tmp_path)
+        first = run_check(sc.target(), options_for(sc, 0), store=store)
+        assert first.status == "CRITICAL" and len(first.variants) == 2
+        port = sc.server.port
+        sc.server.stop()
+        a = sc.inter_a.leaf(["mx.example.test", "127.0.0.2"])
+        sc.add_server(ChainPlan(default=(a.chain_pem(), a.key_pem())), ["127.0.0.2"], port=port)
+        result = run_fix(sc.target(), options_for(sc, 1), store=store, confirm=None)
+        assert result.outcome == "fixed" and result.proof.kind == "GSKit model", result.error
+        historic = [v for v in result.before.variants if v.source == "history"]
+        assert len(historic) == 1 and historic[0].variant.certificates[0].sha256 == sc.sent_chains[1][0].sha256
+        assert result.proof.proven[historic[0].index] == "GSKit model on the chain as captured (from the history)"
+        assert sc.root_b.cert.sha256 in {e.cert.sha256 for e in result.change.added}
+        assert result.after is not None and result.after.status == "OK"
+        assert any(v.source == "history" and v.report.verdict == "trusted" for v in result.after.variants)
