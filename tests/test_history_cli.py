@@ -168,6 +168,7 @@ def test_history_and_diff_commands(lb, tmp_path):
     validate(diff, "diff.schema.json")
     t = diff["targets"][0]
     assert t["addresses_removed"] == ["127.0.0.3"] and len(t["chains_added"]) == 1
+    assert [(c["old"], c["new"]) for c in t["sources_changed"]] == [("tonight", "history")]   # B: backend down
     assert t["chains_added"][0]["verdict"] == "trusted"
     assert t["chains_removed"][0]["verdict"] == "trusted"          # A was replaced by A' on .2
     # diff of the two reports gives the same changes
@@ -179,6 +180,7 @@ def test_history_and_diff_commands(lb, tmp_path):
     assert [c["certificates"] for c in r["chains_added"]] == [c["certificates"] for c in t["chains_added"]]
     code, text = run(["diff", "run:1", "run:2", "--history", lb.history])
     assert code == 1 and "- address 127.0.0.3" in text and "next: ibmi-trust history" in text
+    assert "served -> judged from the history only" in text
     code, text = run(["diff", "run:1", "run:1", "--history", lb.history])
     assert code == 0 and "no change" in text
 

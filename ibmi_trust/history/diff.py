@@ -119,21 +119,25 @@ def _from_check(check: dict, path: str) -> Snapshot:
 def compare(old: Snapshot, new: Snapshot) -> dict:
     added = [new.chains[k] for k in new.chains if k not in old.chains]
     removed = [old.chains[k] for k in old.chains if k not in new.chains]
+    both = [k for k in new.chains if k in old.chains]
     changed = [{"chain_sha256": new.chains[k].chain_sha256, "leaf": new.chains[k].leaf,
                 "old": old.chains[k].verdict, "new": new.chains[k].verdict}
-               for k in new.chains if k in old.chains and old.chains[k].verdict != new.chains[k].verdict
+               for k in both if old.chains[k].verdict != new.chains[k].verdict
                and None not in (old.chains[k].verdict, new.chains[k].verdict)]
+    moved = [{"chain_sha256": new.chains[k].chain_sha256, "leaf": new.chains[k].leaf,
+              "old": old.chains[k].source, "new": new.chains[k].source}
+             for k in both if old.chains[k].source != new.chains[k].source]
     out = {
         "target": new.target, "protocol": new.protocol or old.protocol,
         "old": {"label": old.label, "when": old.when, "status": old.status},
         "new": {"label": new.label, "when": new.when, "status": new.status},
         "chains_added": [c.to_json() for c in added], "chains_removed": [c.to_json() for c in removed],
-        "verdicts_changed": changed,
+        "verdicts_changed": changed, "sources_changed": moved,
         "issuers_added": sorted(new.issuers() - old.issuers()), "issuers_removed": sorted(old.issuers() - new.issuers()),
         "addresses_added": sorted(set(new.addresses) - set(old.addresses)),
         "addresses_removed": sorted(set(old.addresses) - set(new.addresses)),
     }
-    out["changed"] = bool(added or removed or changed or out["issuers_added"] or out["issuers_removed"]
+    out["changed"] = bool(added or removed or changed or moved or out["issuers_added"] or out["issuers_removed"]
                           or out["addresses_added"] or out["addresses_removed"] or old.status != new.status)
     return out
 
@@ -190,6 +194,9 @@ def text(doc: dict) -> str:
                                                    c["verdict"] or "not judged", c["leaf"]))
         for c in t["verdicts_changed"]:
             lines.append("  ~ chain %s: %s -> %s" % ((c["chain_sha256"] or "?")[:16], c["old"], c["new"]))
+        for c in t["sources_changed"]:
+            lines.append("  ~ chain %s: %s" % ((c["chain_sha256"] or "?")[:16], "served -> judged from the history only"
+                                              if c["new"] == "history" else "from the history -> served again"))
         for issuer in t["issuers_added"]:
             lines.append("  + issuer %s" % issuer)
         for issuer in t["issuers_removed"]:

@@ -160,10 +160,6 @@ class Journal:
                     continue
                 historic.append(variant)
                 recalled.historic.append(sha)
-        if recalled.retired:
-            recalled.notes.append("%d chain(s) of the window not judged: tonight's %d handshakes would have met them "
-                                  "had they still been served (renewed or withdrawn)"
-                                  % (len(recalled.retired), probe_result.handshakes))
         runs = len(recall.runs) + 1
         handshakes = recall.handshakes + probe_result.handshakes
         recalled.guarantee = cumulative.window_guarantee(runs, handshakes, recall.since or recalled.started_at,

@@ -104,12 +104,12 @@ def next_commands(doc: dict) -> List[str]:
     if failing:
         out.append("ibmi-trust fix %s%s --store %s%s --dry-run" % (target, proto, shlex.quote(doc["store"]), hist))
     if doc["store"] is None and doc["chains"]:
-        out.append("ibmi-trust history %s%s%s --store SPEC   (to say which chains the store trusts now)"
+        out.append("ibmi-trust history %s%s%s --store SPEC   # to say which chains the store trusts now"
                    % (target, proto, hist))
     if len(doc["runs"]) >= 2:
-        out.append("ibmi-trust diff --target %s%s%s   (what changed between the last two runs)" % (target, proto, hist))
+        out.append("ibmi-trust diff --target %s%s%s   # what changed between the last two runs" % (target, proto, hist))
     if not doc["runs"]:
-        out.append("ibmi-trust check %s%s --store SPEC%s   (nothing recorded yet for this target)" % (target, proto, hist))
+        out.append("ibmi-trust check %s%s --store SPEC%s   # nothing recorded yet for this target" % (target, proto, hist))
     return out
 
 

@@ -145,7 +145,8 @@ def _validity(entry, now, warn_days, depends, spec, result) -> None:
                 cert.not_after.strftime("%Y-%m-%d"), math.ceil(-days)), entry, users,
             {"not_after": _day(cert.not_after), "days_left": round(days, 2)},
             next_for_users(users, "fix", spec) if users else
-            "ibmi-trust store remove %s --store %s --dry-run   (after checking nothing else needs it)" % (cert.sha256, spec)))
+            "ibmi-trust store remove %s --store %s --dry-run   # after checking nothing else needs it"
+            % (cert.sha256, spec)))
     elif cert.not_before > now:
         result.findings.append(_finding(
             "ca-not-yet-valid", "critical" if users else "warning",
@@ -365,10 +366,12 @@ def audit_text(result: AuditResult) -> str:
 
 def nagios_line(result: AuditResult) -> str:
     counts = result.counts()
-    worst = [f for f in result.findings if f.severity != "info"]
+    worst: Dict[str, int] = {}
+    for f in result.findings:
+        if f.severity != "info":
+            worst[f.code] = worst.get(f.code, 0) + 1
     if worst:
-        summary = "%s: %s" % (result.store_spec, "; ".join(
-            "%d %s" % (n, code) for code, n in sorted(counts.items()) if any(f.code == code for f in worst)))
+        summary = "%s: %s" % (result.store_spec, "; ".join("%d %s" % (n, code) for code, n in sorted(worst.items())))
     else:
         summary = "%s: %d CA certificate(s), nothing expiring within %d days" % (
             result.store_spec, result.entries, result.warn_days)

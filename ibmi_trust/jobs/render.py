@@ -69,8 +69,8 @@ def _history_lines(history) -> List[str]:
         lines.append("  history: %s (window %d days; %s)" % (guarantee["statement"], history["window_days"],
                                                              history.get("location")))
     for chain in history.get("retired") or []:
-        lines.append("  history: chain %s... last seen %s is no longer served (not judged)" % (
-            chain["chain_sha256"][:16], chain["last_seen"][:10]))
+        lines.append("  history: chain %s... (last seen %s) not judged: this run's handshakes would have met it had "
+                     "it still been served (renewed or withdrawn)" % (chain["chain_sha256"][:16], chain["last_seen"][:10]))
     new = history.get("new") or {}
     if new.get("chains") or new.get("addresses"):
         lines.append("  NEW since earlier runs: %d chain(s), %d issuer(s), %d address(es)%s" % (
