@@ -18,7 +18,7 @@ This is a simulator of the documented behaviour, not Db2.
 import datetime
 import re
 from collections import OrderedDict
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Tuple
 
 from ibmi_trust.ibmi.sql_text import LIBRARY_PLACEHOLDER, statement
 
