@@ -33,6 +33,18 @@ def install_record_in_tmp(tmp_path, monkeypatch):
     path = tmp_path / "install-record" / "install.json"
     monkeypatch.setenv("IBMI_TRUST_INSTALL_RECORD", str(path))
     monkeypatch.delenv("IBMI_TRUST_LIBRARY", raising=False)
+    monkeypatch.setenv("IBMI_TRUST_DATA_DIR", str(tmp_path / "install-data"))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def history_in_tmp(tmp_path, monkeypatch):
+    """The history is on by default: every test that runs check, fix or verify
+    through the command line keeps its own (never the user's ~/.local/state)."""
+    path = tmp_path / "history" / "history.sqlite"
+    monkeypatch.setenv("IBMI_TRUST_HISTORY", str(path))
+    monkeypatch.delenv("IBMI_TRUST_HISTORY_JOURNAL", raising=False)
+    monkeypatch.delenv("IBMI_TRUST_HISTORY_TIMEOUT", raising=False)
     return path
 
 

@@ -37,7 +37,12 @@ What IBM documents and the simulator therefore models (each is a knob):
 - QYKMEXPK may write legacy RC2-40 encryption (`export_encryption`);
 - a job CCSID of 65535 (`job_ccsid`): CRTPF/CRTSRCPF without CCSID() get
   65535 and CPYFRMSTMF copies into them unconverted (`unconverted`);
-- QSYS2.SERVICES_INFO rows (`services`, `remove_service`).
+- QSYS2.SERVICES_INFO rows (`services`, `remove_service`);
+- the history tables of `--history db2:LIB` (sql/history_*.sql, in any
+  library: `sim.history`, tests/sim_history_tables.py): SQL0204 for a
+  missing table, SQL0601 for one created twice, SQL0803 for a duplicate
+  key (`sim.history.race_next_merge()`: a MERGE losing a race), SQL0404 for
+  a value too long; CHKOBJ LIB/ITRRUN *FILE finds the tables it made.
 
 The simulated certificate stores are real files in the temp dir (so backup
 and restore by file copy are real). Their content format is the simulator's
@@ -79,6 +84,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from ibmi_trust.certs import Cert, load_certificates
 from ibmi_trust.ibmi.sql_text import statement
+from sim_history_tables import OBJECTS as HISTORY_OBJECTS, HistoryTables
 
 XMLSERVICE_CALL = "call QXMLSERV.iPLUGR512K(?,?,?)"
 XMLSERVICE_ROW = 3000   # iPLUGRxxx return result-set rows that the caller concatenates
@@ -363,6 +369,12 @@ class Simulator:
             "user_profile": (self._user_profile, "USER_INFO"),
         }
         self._sql_handlers = {statement(name): handler for name, (handler, _service) in handlers.items()}
+        # sql/history_*.sql: the Db2 for i history tables (tests/sim_history_tables.py)
+        self.history = HistoryTables(lambda msgid, code, text: db_error(ProgrammingError if code == -204 else Error,
+                                                                        "42S02" if code == -204 else "23505"
+                                                                        if code == -803 else "HY000", msgid, code,
+                                                                        text),
+                                     SimulatorDrift)
         self._sql_services = {statement(name): service for name, (_h, service) in handlers.items()}
         self._sql_names = {statement(name): name + ".sql" for name in handlers}
 
@@ -443,7 +455,11 @@ class Simulator:
 
     def fail_sql(self, sql_file_name: str, message_id: str, sqlcode: int, *, sqlstate: str = "HY000",
                  text: str = "simulated failure", cls=Error) -> None:
-        self._sql_failures[statement(sql_file_name)] = db_error(cls, sqlstate, message_id, sqlcode, text)
+        """The next run of that statement fails (history statements: in any library)."""
+        key = sql_file_name if sql_file_name.startswith("history_") else statement(sql_file_name)
+        if sql_file_name.startswith("history_") and not key.endswith(".sql"):
+            key += ".sql"
+        self._sql_failures[key] = db_error(cls, sqlstate, message_id, sqlcode, text)
 
     def fail_program(self, name: str, message_id: str, times: int = 1) -> None:
         """The next `times` calls of program/export `name` return `message_id` in ERRC0100."""
@@ -465,13 +481,17 @@ class Simulator:
             chunks = [reply[i:i + XMLSERVICE_ROW] for i in range(0, len(reply), XMLSERVICE_ROW)] or [""]
             return ["OUT151"], [(chunk,) for chunk in chunks]
         handler = self._sql_handlers.get(sql)
+        name = self._sql_names.get(sql)
         if handler is None:
-            raise SimulatorDrift("SQL not in sql/*.sql (or not simulated): %r" % sql[:300])
+            found = self.history.match(sql)              # sql/history_*.sql, in any library
+            if found is None:
+                raise SimulatorDrift("SQL not in sql/*.sql (or not simulated): %r" % sql[:300])
+            name, handler = found
         _require_typed_markers(sql)
         service = self._sql_services.get(sql)
         if service and service not in self.services:
             raise db_error(ProgrammingError, "42S02", "SQL0204", -204, "%s in QSYS2 type *N not found." % service)
-        failure = self._sql_failures.pop(sql, None)
+        failure = self._sql_failures.pop(sql, None) or self._sql_failures.pop(name, None)
         if failure is not None:
             raise failure
         return handler(params)
@@ -612,6 +632,9 @@ class Simulator:
         verb = command.split()[0].upper()
         if verb == "CHKOBJ" and not matched:
             obj = re.search(r"OBJ\(([^)]*)\)", command).group(1).upper()
+            lib, _, name = obj.partition("/")
+            if name in HISTORY_OBJECTS and "*FILE" in command.upper():
+                return None if self.history.exists(lib, name) else "CPF9801"
             if obj == "QSYS/QXMLSERV" and not self.xmlservice_installed:
                 return "CPF9801"
             lib, _, name = obj.partition("/")
@@ -627,6 +650,8 @@ class Simulator:
                 return MSGF_NOT_FOUND
             if name.endswith("ITRMSGF") and self.installed_library and lib != self.installed_library:
                 return MSGF_NOT_FOUND
+        if verb == "DLTLIB":
+            self.history.drop_library(re.search(r"LIB\(([^)]*)\)", command).group(1).upper())
         if verb in ("CRTSRCPF", "CRTPF"):
             file_name = re.search(r"FILE\(([^)]*)\)", command).group(1).upper()
             ccsid = re.search(r"CCSID\((\d+)\)", command)

@@ -134,3 +134,33 @@ def test_trusted_certificate_blocks_load_without_their_trust_settings(pki, tmp_p
                          capture_output=True, check=True).stdout
     assert b"BEGIN TRUSTED CERTIFICATE" in out
     assert load_certificates(out) == [pki["A"]["root"].cert]
+
+
+@pytest.mark.parametrize("make, family, bits", [
+    (lambda: __import__("cryptography.hazmat.primitives.asymmetric.rsa", fromlist=["x"]).generate_private_key(
+        65537, 1024), "RSA", 1024),
+    (lambda: __import__("cryptography.hazmat.primitives.asymmetric.rsa", fromlist=["x"]).generate_private_key(
+        65537, 2048), "RSA", 2048),
+    (lambda: __import__("cryptography.hazmat.primitives.asymmetric.rsa", fromlist=["x"]).generate_private_key(
+        65537, 3072), "RSA", 3072),
+    (lambda: _ec("SECP256R1"), "EC", 256),
+    (lambda: _ec("SECP384R1"), "EC", 384),
+    (lambda: _ec("SECP521R1"), "EC", 521),
+])
+def test_the_key_is_described_from_the_der_as_cryptography_sees_it(make, family, bits):
+    """Cert reads the key type and size from the DER (certs/fields.py public_key),
+    without cryptography: the same answers as cryptography's key objects."""
+    from ibmi_trust.testing.pki import CA
+
+    key = make()
+    cert = CA.root("Key Size Root", key=key).cert
+    assert cert.key_description() == (family, bits)
+    loaded = cert.x509.public_key()
+    assert getattr(loaded, "key_size", 256) == bits
+    assert cert.key_info.explicit_ec is False
+
+
+def _ec(curve):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(getattr(ec, curve)())

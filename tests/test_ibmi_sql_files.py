@@ -41,11 +41,39 @@ def test_parameter_markers_match_the_documented_parameters(name):
         assert markers == len(declared) > 0
 
 
+def _history_sample(name):
+    """Parameters of the right types for a sql/history_*.sql statement."""
+    import datetime
+
+    when = datetime.datetime(2026, 1, 2, 3, 4, 5)
+    sha = "ab" * 32
+    samples = {
+        "history_insert_run.sql": ("mx.example.test", 25, "smtp", when, "check", 60, 62, "OK", "capath:/x"),
+        "history_insert_handshake.sql": (1, "mx.example.test", 25, "smtp", when, "127.0.0.1", None, "ecdsa",
+                                         "TLSv1.3", "ok", sha),
+        "history_insert_run_chain.sql": (1, sha, "trusted", 0),
+        "history_insert_chain_cert.sql": (sha, 0, sha),
+        "history_insert_cert.sql": (sha, b"0\x00"),
+        "history_summary.sql": ("mx.example.test", 25, "smtp", when), "history_runs.sql": ("mx.example.test", 25, "smtp", when),
+        "history_run_summary.sql": (1,), "history_run.sql": (1,), "history_run_chains.sql": (1,),
+        "history_chain_certs.sql": (sha,),
+        "history_prune_handshakes.sql": (when,), "history_prune_run_chains.sql": (when,),
+        "history_prune_runs.sql": (when,),
+    }
+    return samples.get(name, ())
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_every_statement_is_known_to_the_simulator(tmp_path, name):
     sim = Simulator(tmp_path)
-    columns, _rows = sim.execute(statement(name), SAMPLE_PARAMETERS.get(name, ()))
-    assert columns or statement(name).startswith("CALL ")
+    if name.startswith("history_") and not name.startswith("history_create_") or name.endswith("_index.sql"):
+        for create in NAMES:                              # the tables install-objects makes, in the placeholder library
+            if create.startswith("history_create_") and not create.endswith("_index.sql"):
+                sim.execute(statement(create), ())
+    params = _history_sample(name) if name.startswith("history_") else SAMPLE_PARAMETERS.get(name, ())
+    columns, _rows = sim.execute(statement(name), params)
+    text = statement(name)
+    assert columns or text.startswith("CALL ") or not text.startswith("SELECT")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -55,7 +83,7 @@ def test_every_marker_of_a_query_is_typed_with_cast(name):
     text = statement(name)
     if text.startswith("CALL "):
         return
-    assert text.count("?") == len(re.findall(r"CAST\(\? AS VARCHAR\(\d+\)\)", text)), name
+    assert text.count("?") == len(re.findall(r"CAST\(\? AS [A-Z]+(\(\d+[KMG]?\))?\)", text)), name
 
 
 def test_the_simulator_refuses_an_untyped_marker_as_db2_does(tmp_path):

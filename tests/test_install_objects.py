@@ -19,6 +19,7 @@ from ibmi_trust.ibmi.objects import Installer
 from ibmi_trust.ibmi.session import IbmiSession
 
 from ibmi_simulator import Simulator
+from sim_history_tables import OBJECTS as HISTORY_OBJECTS
 
 PYTHON = "/QOpenSys/ibmi-trust/venv/bin/python3.9"
 CREATE = {"CRTLIB": ("LIB", "*LIB"), "CRTSRCPF": ("FILE", "*FILE"), "CRTDTAARA": ("DTAARA", "*DTAARA"),
@@ -33,6 +34,7 @@ class Catalog:
     """Which objects exist, driven by the CL commands the simulator receives."""
 
     def __init__(self, sim):
+        self.sim = sim
         self.objects = set()
         sim.on_cl("CHKOBJ", self._chkobj)
         for verb in CREATE:
@@ -50,6 +52,9 @@ class Catalog:
     def _chkobj(self, command):
         stmt = clsource.parse_statement(command)
         obj, objtype = stmt.text("OBJ").upper(), stmt.text("OBJTYPE").upper()
+        lib, _, name = obj.partition("/")
+        if objtype == "*FILE" and name in HISTORY_OBJECTS:          # made by SQL: the simulator's Db2 knows them
+            return None if self.sim.history.exists(lib, name) else "CPF9801"
         if objtype != "*LIB" and ("QSYS/" + obj.split("/")[0], "*LIB") not in self.objects:
             return "CPF9810"
         return None if (obj, objtype) in self.objects else "CPF9801"
@@ -84,6 +89,10 @@ EXPECTED = {("QSYS/ITRUST", "*LIB"), ("ITRUST/QITRSRC", "*FILE"), ("ITRUST/ITRPY
             ("ITRUST/CHKTLSTRST", "*CMD"), ("ITRUST/DSPSSLRC", "*CMD"), ("ITRUST/VFYTLSTRST", "*CMD")}
 
 
+HISTORY_TABLES = {"ITRUST/%s *FILE" % name for name in ("ITRRUN", "ITRHSHK", "ITRRUNCHN", "ITRCHNCRT", "ITRCERT",
+                                                       "ITRHSHKIX", "ITRRUNIX")}
+
+
 def _verbs(log):
     return [c.split()[0] for c in log]
 
@@ -92,7 +101,10 @@ def test_install_creates_every_object_from_the_sources(ibmi):
     sim, catalog, session = ibmi
     report = Installer(session, "itrust").install(PYTHON)
     assert catalog.objects == EXPECTED
-    assert len(report.created) == len(EXPECTED) and report.present == []
+    assert len(report.created) == len(EXPECTED) + len(HISTORY_TABLES) and report.present == []
+    assert HISTORY_TABLES <= set(report.created)
+    assert {(lib, name) for lib, name in sim.history.tables} == {("ITRUST", t) for t in
+                                                                 ("ITRRUN", "ITRHSHK", "ITRRUNCHN", "ITRCHNCRT", "ITRCERT")}
     log = sim.cl_log
     # every command sent is one the checker knows, with known keywords
     for command in log:
@@ -117,7 +129,7 @@ def test_install_creates_every_object_from_the_sources(ibmi):
     assert first("ADDLIBLE LIB(ITRUST)") < first("CRTBNDCL PGM(ITRUST/ITRSSLERR)")
     assert first("CRTBNDCL PGM(ITRUST/ITRCHKC)") < first("CRTCMD CMD(ITRUST/CHKTLSTRST)")
     assert first("CRTCMD CMD(ITRUST/CHKTLSTRST)") < first("CRTBNDCL PGM(ITRUST/ITRSSLERR)")
-    assert log[-1] == "RMVLIBLE LIB(ITRUST)"
+    assert [c for c in log if not c.startswith("CHKOBJ")][-1] == "RMVLIBLE LIB(ITRUST)"   # then the history tables
     crtcmd = clsource.parse_statement(next(c for c in log if c.startswith("CRTCMD CMD(ITRUST/CHKTLSTRST)")))
     assert (crtcmd.text("PGM"), crtcmd.text("PRDLIB"), crtcmd.text("HLPPNLGRP"), crtcmd.text("HLPID")) == (
         "ITRUST/ITRCHKC", "ITRUST", "ITRUST/ITRHELP", "*CMD")
@@ -131,7 +143,7 @@ def test_install_twice_creates_nothing_new(ibmi):
     first_run = len(sim.cl_log)
     report = Installer(session, "ITRUST").install(PYTHON + "-moved")
     second = sim.cl_log[first_run:]
-    assert report.created == [] and len(report.present) == len(EXPECTED) - 1
+    assert report.created == [] and len(report.present) == len(EXPECTED) - 1 + len(HISTORY_TABLES)
     assert report.updated == ["ITRUST/ITRPYTHON *DTAARA"]
     assert set(_verbs(second)) == {"CHKOBJ", "CHGDTAARA"}
     assert catalog.objects == EXPECTED
@@ -147,6 +159,7 @@ def test_replace_recreates_objects(ibmi):
     assert verbs.count("DLTPGM") == 5 and verbs.count("DLTCMD") == 3 and "DLTMSGF" in verbs
     assert "CRTLIB" not in verbs and "CRTSRCPF" not in verbs      # library and source file are kept
     assert len(report.created) == len(EXPECTED) - 3 and catalog.objects == EXPECTED
+    assert HISTORY_TABLES <= set(report.present)                   # the history's tables are never replaced
 
 
 def test_message_file_is_all_or_nothing(ibmi):
@@ -168,13 +181,15 @@ def test_uninstall_removes_exactly_what_install_created(ibmi):
     catalog.objects.add(("ITRUST/MYPGM", "*PGM"))                 # and holds someone else's program
     created = set(Installer(session, "ITRUST").install(PYTHON).created)
     report = Installer(session, "ITRUST").uninstall()
-    assert set(report.deleted) == created
+    assert set(report.deleted) == created - HISTORY_TABLES         # the history is data: kept, and said so
+    assert any("history tables were kept" in w and "ITRUST/ITRHSHK" in w for w in report.warnings)
     assert catalog.objects == {("QSYS/ITRUST", "*LIB"), ("ITRUST/MYPGM", "*PGM")}
     again = Installer(session, "ITRUST").uninstall()
     assert again.deleted == []                                     # idempotent too
     Installer(session, "ITRUST").install(PYTHON)
     full = Installer(session, "ITRUST").uninstall(delete_library=True)
     assert "ITRUST *LIB" in full.deleted and catalog.objects == set()
+    assert not any(lib == "ITRUST" for lib, _ in sim.history.tables)   # DLTLIB took them
 
 
 def test_a_job_of_ccsid_65535_still_gets_converted_sources(ibmi):
@@ -272,3 +287,36 @@ def test_live_install_run_and_uninstall():
         finally:
             deleted = set(Installer(session, library).uninstall().deleted)
         assert deleted == created - {"%s *LIB" % library.upper()}
+
+
+def test_install_makes_a_shared_history_directory_for_the_profiles_named(ibmi, tmp_path, install_record_in_tmp):
+    import json
+    import stat
+
+    from ibmi_trust.history import location
+
+    sim, catalog, session = ibmi
+    sim.add_profile("NIGHTLY", password_none=False)
+    data_dir = tmp_path / "shared-history"
+    report = Installer(session, "ITRUST").install(PYTHON, job_user="nightly", history_users=("OPER1", "*PUBLIC"),
+                                                  data_dir=str(data_dir))
+    chgaut = [clsource.parse_statement(c) for c in sim.cl_log if c.startswith("CHGAUT ")]
+    assert [(s.text("OBJ"), s.text("USER"), s.text("DTAAUT"), s.text("OBJAUT")) for s in chgaut] == [
+        (str(data_dir), user, "*RWX", "*NONE") for user in ("NIGHTLY", "OPER1", "*PUBLIC")]
+    for stmt in chgaut:
+        assert not clcheck.statement_problems("cl_log", stmt, clcheck.IBM_COMMANDS)
+    assert stat.S_IMODE(os.stat(str(data_dir)).st_mode) & 0o007 == 0       # no access for others by mode
+    assert (data_dir / "history.sqlite").is_file()                        # made now: its authority comes from the dir
+    record = json.loads(install_record_in_tmp.read_text())
+    assert record["data_dir"] == str(data_dir)
+    # every entry point that runs this interpreter now finds the same history
+    assert location.default() == location.Location("sqlite", str(data_dir / "history.sqlite"),
+                                                    "the install's data directory")
+    assert not report.warnings
+
+
+def test_a_bad_history_profile_name_is_refused_before_any_cl(ibmi, tmp_path):
+    sim, catalog, session = ibmi
+    with pytest.raises(ConfigError, match="not a user profile"):
+        Installer(session, "ITRUST").install(PYTHON, history_users=("bad name);DLTLIB(X",), data_dir=str(tmp_path / "d"))
+    assert sim.cl_log == []

@@ -592,8 +592,9 @@ def public_key(spki: bytes) -> KeyInfo:
         family = KEY_ALGORITHMS.get(spki[algorithm[0][1]:algorithm[0][2]])
         key = spki[parts[1][1] + 1:parts[1][2]]              # BIT STRING without its unused-bits byte
         if family in ("RSA", "RSA-PSS"):
-            fields = children(key, 0, len(key))
-            return KeyInfo(family, int.from_bytes(key[fields[0][1]:fields[0][2]], "big").bit_length())
+            _seq, seq_start, seq_end = der_tlv(key, 0)        # RSAPublicKey ::= SEQUENCE { modulus, exponent }
+            modulus = children(key, seq_start, seq_end)[0]
+            return KeyInfo(family, int.from_bytes(key[modulus[1]:modulus[2]], "big").bit_length())
         if family == "EC":
             params = algorithm[1] if len(algorithm) > 1 else None
             if params is not None and spki[params[0]] == 0x06:

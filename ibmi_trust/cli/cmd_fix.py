@@ -3,8 +3,8 @@ import sys
 
 import click
 
-from ibmi_trust.cli.common import (pass_params, probe_options, rate_options, sourcing_options, store_options,
-                                   validator_options)
+from ibmi_trust.cli.common import (history_options, pass_params, probe_options, rate_options, sourcing_options,
+                                   store_options, validator_options)
 
 
 @click.command("fix")
@@ -14,6 +14,7 @@ from ibmi_trust.cli.common import (pass_params, probe_options, rate_options, sou
 @rate_options
 @sourcing_options
 @validator_options
+@history_options
 @click.option("--app-id", metavar="ID",
               help="IBM i: the application (DCM ID) that fails; its CA trust list is checked for the new CAs.")
 @click.option("--add-to-trust-list", is_flag=True,
@@ -57,7 +58,7 @@ def command(ctx, params):
 
     remember_cl_results(ctx, params["cl_results"], target=params["target"], store=params["store_spec"])
     target = parse_target(params["target"], params["protocol"])
-    options = build_check_options(params)
+    options = build_check_options(params, command="fix")
     quiet = params["as_json"]
     say = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
 

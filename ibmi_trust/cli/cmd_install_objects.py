@@ -47,20 +47,29 @@ def print_report(report, as_json: bool) -> None:
 @click.option("--replace", is_flag=True, help="Delete and re-create objects that exist (after an upgrade).")
 @click.option("--job-user", metavar="PROFILE",
               help="User profile the nightly job runs under: checked for PASSWORD(*NONE), which *LOCAL refuses.")
+@click.option("--history-user", "history_users", multiple=True, metavar="PROFILE",
+              help="A profile (or *PUBLIC) that runs ibmi-trust and shares its history: *RWX to the history "
+                   "directory (the --job-user gets it too); repeatable.")
+@click.option("--data-dir", metavar="DIR",
+              help="The shared history directory (default: $IBMI_TRUST_DATA_DIR, else <venv>/var/ibmi-trust).")
 @click.option("--verbose", "-v", is_flag=True, help="Print each CL command as it runs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
-def command(ctx, library, python, replace, job_user, verbose, as_json):
+def command(ctx, library, python, replace, job_user, history_users, data_dir, verbose, as_json):
     """Create CHKTLSTRST, DSPSSLRC, VFYTLSTRST, their programs, the message
     file ITRMSGF and the F1 help in LIBRARY (IBM i only; docs/ibmi-install.md).
 
     Objects that exist are left alone, so running it twice is safe. The
     library is recorded beside the interpreter (etc/ibmi-trust/install.json)
     so that ibmi-trust run from SSH, cron or Ansible finds its message file.
+    It also creates the history tables for --history db2:LIBRARY and the
+    shared history directory (<venv>/var/ibmi-trust) that every profile
+    named by --job-user and --history-user may write.
     """
     from ibmi_trust.ibmi.objects import Installer
 
     progress = (lambda line: click.echo("  " + line, err=True)) if verbose else (lambda line: None)
     installer = Installer(ibmi_session(ctx), library, progress=progress)
-    print_report(installer.install(python or sys.executable, replace=replace, job_user=job_user or ""), as_json)
+    print_report(installer.install(python or sys.executable, replace=replace, job_user=job_user or "",
+                                   history_users=history_users, data_dir=data_dir or ""), as_json)
     ctx.exit(0)

@@ -259,3 +259,70 @@ def _show_report(report, as_json: bool) -> None:
         click.echo("  %s" % note)
     if not report.changed and not report.dry_run:
         click.echo("nothing to change in %s" % report.store)
+
+
+@command.command(name="audit")
+@click.option("--roots", metavar="FILE",
+              help="Root program bundle to compare roots with (default: certifi, PASE's Mozilla bundle, the system "
+                   "bundle).")
+@click.option("--warn-days", type=click.IntRange(0, 3650), default=60, show_default=True,
+              help="WARNING for a CA that expires within N days (further ahead than check: replacing an anchor "
+                   "takes planning).")
+@click.option("--nagios", is_flag=True, help="Print one monitoring status line with perfdata.")
+@click.option("--history", "history_spec", metavar="PATH|db2:LIB",
+              help="The history whose chains to check for what they depend on (default: as check).")
+@click.option("--no-history", is_flag=True, help="Do not read the history.")
+@click.option("--history-window", type=click.IntRange(1, 3650), default=30, show_default=True, metavar="DAYS",
+              help="Chains seen within the last DAYS days count.")
+@_store_options
+@click.pass_context
+def audit_command(ctx, roots, warn_days, nagios, history_spec, no_history, history_window, **kwargs):
+    """Audit the store: expired and expiring CAs (anchors included), roots the
+    root program does not hold, SHA-1 or small-key CAs, duplicates, disabled
+    CAs (IBM i), and which chains seen lately (the history) depend on each.
+
+    \b
+    Exit codes as check: 0 OK, 1 WARNING, 2 CRITICAL (a CA a recently seen
+    chain depends on has expired), 3 UNKNOWN (with --nagios: could not audit),
+    4 store error.
+    """
+    from ibmi_trust.errors import IbmiTrustError
+
+    as_json = kwargs.pop("as_json")
+    try:
+        result = _audit(roots, warn_days, history_spec, no_history, history_window, kwargs)
+    except IbmiTrustError as exc:
+        if not nagios:
+            raise
+        from ibmi_trust.jobs.audit import unknown_line
+
+        click.echo(unknown_line(exc.message))        # the plugin guidelines: a status line for every outcome
+        ctx.exit(3)
+    if as_json:
+        from ibmi_trust.cli.output import emit_json
+
+        emit_json(result.to_json())
+    elif nagios:
+        from ibmi_trust.jobs.audit import nagios_line
+
+        click.echo(nagios_line(result))
+    else:
+        from ibmi_trust.jobs.audit import audit_text
+
+        click.echo(audit_text(result))
+    ctx.exit(result.exit_code)
+
+
+def _audit(roots, warn_days, history_spec, no_history, history_window, kwargs):
+    from ibmi_trust.cli.common import build_history
+    from ibmi_trust.errors import CertificateError, ConfigError
+    from ibmi_trust.fetch import RootProgram
+    from ibmi_trust.jobs.audit import run_audit
+
+    try:
+        program = RootProgram.from_file(roots) if roots else RootProgram.default()
+    except (CertificateError, OSError) as exc:
+        raise ConfigError("--roots %s: %s" % (roots, getattr(exc, "message", None) or exc)) from None
+    journal = build_history(history_spec=history_spec, no_history=no_history, history_window=history_window)
+    store = _open(kwargs)
+    return run_audit(store, root_program=program, journal=journal, warn_days=warn_days)

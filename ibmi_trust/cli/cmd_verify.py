@@ -1,8 +1,8 @@
 """ibmi-trust verify --config FILE: the nightly check of many targets."""
 import click
 
-from ibmi_trust.cli.common import (DEADLINE_HELP, pass_params, rate_options, sourcing_options, store_options,
-                                   validator_options)
+from ibmi_trust.cli.common import (DEADLINE_HELP, history_options, pass_params, rate_options, sourcing_options,
+                                   store_options, validator_options)
 
 
 @click.command("verify")
@@ -11,6 +11,7 @@ from ibmi_trust.cli.common import (DEADLINE_HELP, pass_params, rate_options, sou
 @store_options
 @sourcing_options
 @validator_options
+@history_options
 @rate_options
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per network step.")
 @click.option("--deadline", type=float, metavar="SECONDS", help=DEADLINE_HELP)
@@ -47,12 +48,15 @@ def command(ctx, params):
         from ibmi_trust.jobs.notify import message_library
 
         library = message_library(params["library"] or "")     # fail now, not after an hour of probing
-    shared_sourcing = build_check_options(dict(params, warn_days=30)).sourcing   # one AIA cache for the run
+    from ibmi_trust.cli.common import build_history
+
+    journal = build_history(**params)                                            # one history for every target
+    shared_sourcing = build_check_options(dict(params, warn_days=30), history=journal).sourcing   # one AIA cache
 
     def make_options(cfg):
         per_target = dict(params, protocol=cfg.protocol, ehlo=cfg.ehlo, resolve=tuple(cfg.resolve),
                           store_spec=cfg.store or params["store_spec"], warn_days=cfg.warn_days, app_id=cfg.app_id)
-        options = build_check_options(per_target, sourcing=False)
+        options = build_check_options(per_target, sourcing=False, history=journal, command="verify")
         options.sourcing = shared_sourcing
         return options
 

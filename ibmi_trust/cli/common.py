@@ -74,6 +74,32 @@ validator_options = _compose(
 )
 
 
+history_options = _compose(
+    click.option("--history", "history_spec", metavar="PATH|db2:LIB",
+                 help="Where every handshake is remembered: an SQLite file, or db2:LIBRARY on IBM i (tables made "
+                      "by install-objects). Default: $IBMI_TRUST_HISTORY, else the install's data directory, else "
+                      "~/.local/state/ibmi-trust/history.sqlite."),
+    click.option("--no-history", is_flag=True, help="Neither read nor write the history."),
+    click.option("--history-window", type=click.IntRange(1, 3650), default=30, show_default=True, metavar="DAYS",
+                 help="Judge every chain seen for the target within the last DAYS days, not only this run's."),
+    click.option("--history-retention", type=click.IntRange(1, 3650), default=90, show_default=True,
+                 metavar="DAYS", help="Delete runs older than DAYS days from the history."),
+)
+
+
+def build_history(history_spec=None, no_history=False, history_window=30, history_retention=90, **_ignored):
+    """The Journal for one command (verify shares it between its threads); never raises
+    for an unusable history, only for a malformed --history value."""
+    from ibmi_trust.history import location
+    from ibmi_trust.history.journal import HistorySettings, Journal, default_busy_timeout
+
+    where = location.choose(history_spec, no_history)
+    settings = HistorySettings(location=where, window_days=history_window,
+                               retention_days=max(history_retention, history_window),
+                               busy_timeout=default_busy_timeout())
+    return Journal.open(settings)
+
+
 def build_validator_options(seclevel=None, no_check_name=False, **_ignored):
     from ibmi_trust.analyse.validators import ValidatorOptions
 
@@ -134,9 +160,13 @@ def build_sourcing(no_fetch=False, roots=None, from_files=(), trust_roots=(), ti
     return sourcing
 
 
-def build_check_options(params: dict, *, sourcing: bool = True):
+def build_check_options(params: dict, *, sourcing: bool = True, history=None, command: str = "check"):
+    """`history`: a Journal to use (verify shares one); None builds one from the
+    history options when the command has them."""
     from ibmi_trust.jobs.check import CheckOptions
 
+    if history is None and "no_history" in params:
+        history = build_history(**params)
     return CheckOptions(
         store_spec=params.get("store_spec"),
         store_options=build_store_options(**params),
@@ -144,6 +174,8 @@ def build_check_options(params: dict, *, sourcing: bool = True):
         sourcing=build_sourcing(**params) if sourcing else None,
         warn_days=params.get("warn_days", 30),
         validator_options=build_validator_options(**params),
+        history=history,
+        command=command,
     )
 
 

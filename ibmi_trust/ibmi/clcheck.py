@@ -81,6 +81,7 @@ IBM_COMMANDS: Dict[str, Tuple[str, ...]] = {
     "CPYFRMSTMF": ("FROMSTMF", "TOMBR", "MBROPT", "CVTDTA", "STMFCCSID", "DBFCCSID", "ENDLINFMT",
                    "TABEXPN", "STMFCODPAG", "DBFCODPAG"),
     "RMVLNK": ("OBJLNK",),
+    "CHGAUT": ("OBJ", "USER", "DTAAUT", "OBJAUT", "AUTL", "SUBTREE", "SYMLNK"),
     "CRTPF": ("FILE", "SRCFILE", "SRCMBR", "RCDLEN", "MBR", "TEXT", "CCSID", "SIZE", "AUT", "OPTION", "LVLCHK"),
     "CLRPFM": ("FILE", "MBR"),
     "CRTSRCPF": ("FILE", "RCDLEN", "MBR", "TEXT", "CCSID", "SIZE", "AUT"),

@@ -44,9 +44,10 @@ def record_path(python: Optional[str] = None) -> str:
     return os.path.join(prefix, RELATIVE)
 
 
-def write(library: str, python: str) -> str:
-    """Record `library` for the interpreter `python`; returns the file written.
-    OSError (no authority to the prefix) is the caller's to report."""
+def write(library: str, python: str, data_dir: str = "") -> str:
+    """Record `library` (and the shared history directory `data_dir`) for the
+    interpreter `python`; returns the file written. OSError (no authority to the
+    prefix) is the caller's to report."""
     from ibmi_trust import __version__
 
     path = record_path(python)
@@ -54,6 +55,8 @@ def write(library: str, python: str) -> str:
     data = {"schema_version": SCHEMA_VERSION, "library": library, "python": python,
             "installed": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "ibmi_trust_version": __version__}
+    if data_dir:
+        data["data_dir"] = data_dir
     tmp = "%s.%d.tmp" % (path, os.getpid())
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=2)

@@ -36,6 +36,24 @@ Idempotent: an object that exists (CHKOBJ) is left alone, so a second run
 creates nothing; --replace deletes and re-creates them (after an upgrade).
 uninstall deletes exactly these objects, and the library only when asked.
 
+  LIB/ITRRUN ...      *FILE   the history tables for `--history db2:LIB`
+                              (ITRRUN, ITRHSHK, ITRRUNCHN, ITRCHNCRT, ITRCERT and
+                              two indexes; sql/history_create_*.sql), created
+                              when missing, never replaced or deleted (they hold
+                              the history; uninstall leaves them and says so)
+
+The history directory (for the default SQLite history): <interpreter's
+prefix>/var/ibmi-trust, made with mode 0770 (owner and primary group; no
+*PUBLIC access), then each profile of --job-user and --history-user gets
+*RWX data authority to it (CHGAUT; "Security for new objects",
+https://www.ibm.com/support/knowledgecenter/ssw_ibm_i_73/rzamv/rzamvifssecnewobject.htm:
+an object created in a "root" directory takes its authorities from that
+directory, so the history file and the -wal and -shm files SQLite makes
+later are usable by the same profiles; docs/verify-on-your-system.md), and
+the history file is created in it. Its path is recorded in the install
+record as `data_dir`: the CL commands, the nightly job and interactive
+users then all find the same history.
+
 After the objects, install writes the install record (ibmi_trust.ibmi.
 install_record) so that ibmi-trust run from SSH, cron or Ansible finds the
 library; with --job-user it checks that the nightly job's profile can sign
@@ -176,9 +194,12 @@ class Installer:
         return True
 
     # -- the plan -------------------------------------------------------------
-    def install(self, python: str, replace: bool = False, job_user: str = "") -> Report:
+    def install(self, python: str, replace: bool = False, job_user: str = "", history_users=(),
+                data_dir: str = "") -> Report:
         if len(python) > PYTHON_DTAARA_LEN:
             raise ConfigError("the interpreter path is longer than %d characters" % PYTHON_DTAARA_LEN)
+        sharing = [p if p.strip().upper() == "*PUBLIC" else check_profile_name(p)
+                   for p in (job_user,) + tuple(history_users) if p and p.strip()]     # checked before any CL
         if self.exists(self.lib, "*LIB", lib="QSYS"):
             self.report.present.append("%s *LIB" % self.lib)
         else:
@@ -201,14 +222,55 @@ class Installer:
             self._ensure(pgm, "*PGM", lambda pgm=pgm: self._compile(pgm), replace, "DLTPGM PGM(%s)")
         if self._added_to_library_list:
             self.run_allowing("RMVLIBLE LIB(%s)" % self.lib, ("CPF2104",))
-        self._record(python)
+        self._history_tables()
+        data_dir = self._history_directory(history_directory(python, data_dir), sharing)
+        self._record(python, data_dir)
         return self.report
 
-    def _record(self, python: str) -> None:
+    def _history_tables(self) -> None:
+        """The tables of `--history db2:LIB`: created when missing, never replaced (they hold data)."""
+        from ibmi_trust.history.db2_store import CREATE_STATEMENTS
+        from ibmi_trust.ibmi.sql_text import statement_in
+
+        for name, sql_file in CREATE_STATEMENTS:
+            label = "%s *FILE" % self.qualified(name)
+            if self.exists(name, "*FILE"):
+                self.report.present.append(label)
+                continue
+            self.progress("%s (sql/%s)" % (label, sql_file))
+            self.session.query(statement_in(sql_file, self.lib))
+            self.report.created.append(label)
+
+    def _history_directory(self, directory: str, profiles) -> str:
+        """`directory` with the history file, usable by `profiles`; "" when it cannot be
+        made (a warning says what to do)."""
+        from ibmi_trust.history.location import FILE_NAME
+        from ibmi_trust.history.records import HistoryError
+        from ibmi_trust.history.sqlite_store import SqliteHistory
+
+        try:
+            os.makedirs(directory, mode=0o770, exist_ok=True)
+        except OSError as exc:
+            self.report.warnings.append(
+                "the history directory %s could not be made (%s): each user's history goes to its own home "
+                "directory, or set IBMI_TRUST_HISTORY" % (directory, exc.strerror or exc))
+            return ""
+        for profile in dict.fromkeys(p.strip().upper() for p in profiles):
+            owner = profile
+            self.run("CHGAUT OBJ(%s) USER(%s) DTAAUT(*RWX) OBJAUT(*NONE)" % (_q(directory), owner))
+            self.report.updated.append("%s: *RWX for %s" % (directory, owner))
+        path = os.path.join(directory, FILE_NAME)
+        try:
+            SqliteHistory(path).create()
+        except HistoryError as exc:
+            self.report.warnings.append("the history file %s could not be made: %s" % (path, exc.message))
+        return directory
+
+    def _record(self, python: str, data_dir: str = "") -> None:
         from ibmi_trust.ibmi import install_record
 
         try:
-            self.report.record = install_record.write(self.lib, python)
+            self.report.record = install_record.write(self.lib, python, data_dir=data_dir)
         except OSError as exc:
             self.report.warnings.append(
                 "the install record %s could not be written (%s): ibmi-trust run outside the CL commands "
@@ -289,10 +351,38 @@ class Installer:
         if delete_library and self.exists(self.lib, "*LIB", lib="QSYS"):
             self.run("DLTLIB LIB(%s)" % self.lib)
             self.report.deleted.append("%s *LIB" % self.lib)
+        from ibmi_trust.history.db2_store import TABLES
+
+        kept = [t for t in TABLES if not delete_library and self.exists(t, "*FILE")]
+        if kept:
+            self.report.warnings.append(
+                "the history tables were kept (they hold the history): %s; delete them with DLTF FILE(%s/name) "
+                "when no longer wanted" % (", ".join(self.qualified(t) for t in kept), self.lib))
         from ibmi_trust.ibmi import install_record
 
         self.report.record = install_record.remove(self.lib) or ""
         return self.report
+
+
+ENV_DATA_DIR = "IBMI_TRUST_DATA_DIR"
+
+
+def history_directory(python: str, explicit: str = "") -> str:
+    """Where install-objects keeps the shared history: --data-dir, $IBMI_TRUST_DATA_DIR,
+    else <prefix of `python`>/var/ibmi-trust."""
+    chosen = (explicit or os.environ.get(ENV_DATA_DIR, "")).strip()
+    if chosen:
+        return os.path.abspath(chosen)
+    prefix = os.path.dirname(os.path.dirname(os.path.abspath(python)))
+    return os.path.join(prefix, "var", "ibmi-trust")
+
+
+def check_profile_name(profile: str) -> str:
+    name = (profile or "").strip().upper()
+    if not re.match(r"^[A-Z$#@][A-Z0-9$#@_]{0,9}$", name):
+        raise ConfigError("%r is not a user profile name" % profile,
+                          hint="1-10 characters A-Z 0-9 $ # @ _ (or *PUBLIC)")
+    return name
 
 
 def password_none_advice(profile: str) -> str:

@@ -20,3 +20,17 @@ def statement(name: str) -> str:
 def statement_names():
     """Every shipped statement file name (for tests and docs)."""
     return list_names("sql", ".sql")
+
+
+LIBRARY_PLACEHOLDER = "ITRLIB"
+
+
+def statement_in(name: str, library: str) -> str:
+    """sql/<name> with its ITRLIB. qualifiers naming `library` (checked to be a
+    library name first, so nothing but a name ever enters the text)."""
+    import re
+
+    from ibmi_trust.ibmi.objects import check_library_name
+
+    lib = check_library_name(library)
+    return re.sub(r"\b%s\." % LIBRARY_PLACEHOLDER, lambda _m: lib + ".", statement(name))

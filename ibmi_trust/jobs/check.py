@@ -22,6 +22,8 @@ class CheckOptions:
     warn_days: int = 30
     validator_options: object = None        # ibmi_trust.analyse.validators.ValidatorOptions
     referee: bool = True                    # ask the real OpenSSL when it is here (OpenSSL-profile stores)
+    history: object = None                  # ibmi_trust.history.journal.Journal, None = no history
+    command: str = "check"                  # what the history records the run as
 
 
 @dataclass
@@ -30,6 +32,8 @@ class VariantReport:
     index: int
     variant: object                         # probe ChainVariant
     report: object                          # analyse ChainReport
+    source: str = "tonight"                 # "history": seen in the window, not in this run's handshakes
+    history: Optional[dict] = None          # ChainSeen.to_json(): first/last seen, handshakes, share
 
     @property
     def status(self) -> str:
@@ -38,6 +42,7 @@ class VariantReport:
     def to_json(self) -> dict:
         out = {
             "index": self.index,
+            "chain_sha256": self.variant.sha256,
             "share": round(self.variant.share, 4),
             "count": self.variant.count,
             "served_by": [
@@ -50,6 +55,8 @@ class VariantReport:
         out["verdict"] = self.report.verdict
         out["status"] = self.report.status
         out["missing"] = [_missing_json(m) for m in self.report.missing]
+        out["source"] = self.source
+        out["history"] = self.history
         return out
 
 
@@ -73,6 +80,7 @@ class CheckResult:
     checked_at: str = ""
     validator: dict = field(default_factory=dict)      # the validator's to_json()
     referee: Optional[str] = None           # the openssl that refereed, or why none did
+    history: Optional[dict] = None          # Journal.to_json(): window, guarantee, new, warnings
 
     @property
     def exit_code(self) -> int:
@@ -116,6 +124,7 @@ class CheckResult:
             "store_problems": list(self.store_problems),
             "validator": dict(self.validator),
             "referee": self.referee,
+            "history": self.history,
         }
 
 
@@ -138,8 +147,10 @@ def analyse_probe(probe_result, view, target, options: CheckOptions, *, validato
     OpenSSL's and the `openssl` binary is here, the real OpenSSL referees every
     verdict (analyse.referee)."""
     from ibmi_trust.analyse import analyse_chain
-    from ibmi_trust.analyse.core import utc
+    from ibmi_trust.analyse.core import StoreView, utc
 
+    if not hasattr(view, "issuers_of"):
+        view = StoreView(view)                         # store entries given as a list
     host = target.host
     now = utc(now)
     referee = _referee_for(store, validator, options)
@@ -207,16 +218,26 @@ def run_check(target, options: CheckOptions, *, store=None, views=None,
     validator = validator_for(store, options)
     view, problems_so_far = (views or store_view)(store, validator)   # read before probing: fail fast
     spec = store.spec
+    journal = options.history
+    recalled = journal.recall(target) if journal is not None else None     # never raises
+    known = recalled.recall.addresses() if recalled is not None and recalled.recall is not None else ()
     try:
-        result = probe(target, options.probe_options, progress=progress)
+        result = probe(target, options.probe_options, progress=progress, known_addresses=known)
     except ProbeError as exc:
         return CheckResult(target=target, store_spec=spec, status=st.UNKNOWN, error=exc.message,
                            store_problems=problems_so_far(), elapsed=time.monotonic() - started,
-                           checked_at=checked_at)
-    variants = analyse_probe(result, view, target, options, validator=validator, store=store)
+                           checked_at=checked_at, history=journal.to_json(recalled) if journal is not None else None)
+    judged = journal.merge(recalled, result) if journal is not None else result
+    variants = analyse_probe(judged, view, target, options, validator=validator, store=store)
+    if journal is not None:
+        journal.flag_changes(recalled, variants)
     problems = problems_so_far()
     status = st.worst(v.status for v in variants) if variants else st.UNKNOWN
-    return CheckResult(target=target, store_spec=spec, status=status, variants=variants, probe=result,
-                       store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at,
-                       error=None if variants else "no chain captured", validator=validator.to_json(),
-                       referee=referee_words(store, validator, options))
+    check = CheckResult(target=target, store_spec=spec, status=status, variants=variants, probe=result,
+                        store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at,
+                        error=None if variants else "no chain captured", validator=validator.to_json(),
+                        referee=referee_words(store, validator, options))
+    if journal is not None:
+        journal.record(recalled, result, check, options.command)
+        check.history = journal.to_json(recalled)
+    return check

@@ -159,6 +159,7 @@ def _apply(result: FixResult, target, options: CheckOptions, store, validator, a
     def prove():
         announce("proving every chain now verifies (%s)" % _proof_kind(validator, store))
         result.proof = _prove(target, options, store, validator, result.before)
+        _prove_historic(result.proof, result.before, store, validator, options)
         return result.proof
 
     try:
@@ -211,6 +212,51 @@ def _prove(target, options: CheckOptions, store, validator, before: CheckResult)
     return Proof(ok=not failures, failures=failures, kind=KIND_GSKIT, detail=again)
 
 
+def _prove_historic(proof, before: CheckResult, store, validator, options: CheckOptions) -> None:
+    """Chains from the history cannot be served again on demand: each is proven on
+    the chain as captured, by `openssl verify` against the new store (OpenSSL
+    profile; prove_by_handshakes did that already, as for any chain not served
+    again) or by the GSKit model (*SYSTEM, .KDB), and the proof says so."""
+    historic = [v for v in before.variants if v.source == "history"]
+    if not historic:
+        return
+    from ibmi_trust.importer.proof import KIND_GSKIT
+
+    if proof.kind == KIND_GSKIT:
+        judged = _reanalyse_variants(historic, store, validator, options, before.target)
+        for v in judged:
+            if v.report.verdict in ("trusted", "unconfirmed"):
+                proof.proven[v.index] = "GSKit model on the chain as captured (from the history)"
+            else:
+                proof.failures.append("chain %d (from the history): the GSKit model says %s"
+                                      % (v.index, v.report.verdict))
+        if proof.detail is not None:
+            import dataclasses
+
+            base = len(proof.detail.variants)
+            proof.detail.variants.extend(dataclasses.replace(v, index=base + n) for n, v in enumerate(judged, 1))
+            proof.detail.status = st.worst(v.status for v in proof.detail.variants)
+    for v in historic:
+        if v.index in proof.proven and proof.proven[v.index].startswith("openssl verify"):
+            proof.proven[v.index] = "openssl verify of the chain as captured (from the history, last seen %s: it " \
+                                    "cannot be served again on demand)" % ((v.history or {}).get("last_seen") or "?")
+    proof.notes.append("%d chain(s) from the history proven on the chain as captured" % len(historic))
+    proof.ok = not proof.failures
+
+
+def _reanalyse_variants(variants, store, validator, options: CheckOptions, target):
+    from ibmi_trust.jobs.check import VariantReport, store_view
+
+    quiet = CheckOptions(store_spec=options.store_spec, store_options=options.store_options,
+                         probe_options=options.probe_options, sourcing=None, warn_days=options.warn_days,
+                         validator_options=options.validator_options, referee=options.referee)
+    chains = type("Chains", (), {"chains": [v.variant for v in variants]})()
+    view, _problems = store_view(store, validator)
+    judged = analyse_probe(chains, view, target, quiet, validator=validator, store=store)
+    return [VariantReport(index=old.index, variant=old.variant, report=new.report, source=old.source,
+                          history=old.history) for old, new in zip(variants, judged)]
+
+
 def _reanalyse(target, options: CheckOptions, store, validator, before: CheckResult) -> CheckResult:
     """The chains seen before, judged against the store as it is now (no new probe)."""
     import time as _time
@@ -221,10 +267,7 @@ def _reanalyse(target, options: CheckOptions, store, validator, before: CheckRes
     quiet = CheckOptions(store_spec=options.store_spec, store_options=options.store_options,
                          probe_options=options.probe_options, sourcing=None, warn_days=options.warn_days,
                          validator_options=options.validator_options, referee=options.referee)
-    from ibmi_trust.jobs.check import store_view
-
-    view, _problems = store_view(store, validator)
-    variants = analyse_probe(before.probe, view, target, quiet, validator=validator, store=store)
+    variants = _reanalyse_variants(before.variants, store, validator, options, target)
     status = st.worst(v.status for v in variants) if variants else st.UNKNOWN
     return CheckResult(target=target, store_spec=store.spec, status=status, variants=variants, probe=before.probe,
                        elapsed=_time.monotonic() - started, checked_at=iso_utc(), validator=validator.to_json(),

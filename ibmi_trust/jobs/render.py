@@ -26,12 +26,19 @@ def check_text(result) -> str:
             probe.handshakes, len(result.variants), "" if len(result.variants) == 1 else "s",
             _guarantee_text(probe)))
         lines.extend(_failure_lines(probe.failures))
+    lines.extend(_history_lines(getattr(result, "history", None)))
     for v in result.variants:
         lines.append("")
         combos = ", ".join("%s %s %s" % (a, "sni=" + s if s else "no-sni", k) for (a, s, k) in v.variant.combos[:6])
         more = "" if len(v.variant.combos) <= 6 else " (+%d more)" % (len(v.variant.combos) - 6)
-        lines.append("Chain %d: %s, seen on %.0f%% of handshakes (%s%s)" % (
-            v.index, v.report.verdict.upper(), 100.0 * v.variant.share, combos, more))
+        if getattr(v, "source", "tonight") == "history":
+            lines.append("Chain %d: %s, from the history (not served in this run's handshakes)" % (
+                v.index, v.report.verdict.upper()))
+        else:
+            lines.append("Chain %d: %s, seen on %.0f%% of handshakes (%s%s)" % (
+                v.index, v.report.verdict.upper(), 100.0 * v.variant.share, combos, more))
+        if getattr(v, "history", None):
+            lines.append("  " + _seen_text(v.history))
         for pos, cert in enumerate(v.variant.certificates):
             lines.append("  sent[%d] %s" % (pos, cert.subject))
             lines.append("          issuer %s; sha256 %s; until %s" % (
@@ -50,6 +57,38 @@ def check_text(result) -> str:
     for problem in result.store_problems:
         lines.append("store: %s" % problem)
     return "\n".join(lines)
+
+
+def _history_lines(history) -> List[str]:
+    """The window's guarantee and what the history said (lines under the probe's)."""
+    if not history:
+        return []
+    lines = []
+    guarantee = history.get("guarantee") or {}
+    if guarantee.get("statement"):
+        lines.append("  history: %s (window %d days; %s)" % (guarantee["statement"], history["window_days"],
+                                                             history.get("location")))
+    for chain in history.get("retired") or []:
+        lines.append("  history: chain %s... (last seen %s) not judged: this run's handshakes would have met it had "
+                     "it still been served (renewed or withdrawn)" % (chain["chain_sha256"][:16], chain["last_seen"][:10]))
+    new = history.get("new") or {}
+    if new.get("chains") or new.get("addresses"):
+        lines.append("  NEW since earlier runs: %d chain(s), %d issuer(s), %d address(es)%s" % (
+            len(new.get("chains", [])), len(new.get("issuers", [])), len(new.get("addresses", [])),
+            ": " + ", ".join(new["addresses"]) if new.get("addresses") else ""))
+    for note in history.get("notes") or []:
+        lines.append("  history: %s" % note)
+    for warning in history.get("warnings") or []:
+        lines.append("  WARNING  history: %s" % warning)
+    return lines
+
+
+def _seen_text(seen: dict) -> str:
+    where = ", ".join("%s %s %s" % (s["address"], "sni=" + s["sni"] if s["sni"] else "no-sni", s["key_type"])
+                      for s in seen.get("served_by", [])[:4])
+    return "%sfirst seen %s, last seen %s, %d handshake(s) in the window (%.1f%%)%s" % (
+        "NEW: " if seen.get("new") else "", seen["first_seen"][:10], seen["last_seen"][:10], seen["handshakes"],
+        100.0 * seen["share"], "; served by " + where if where else "")
 
 
 def _validator_lines(result) -> List[str]:
@@ -126,6 +165,9 @@ def nagios_line(result, warn_days: int) -> str:
     else:
         summary = "%s: all %d chain(s) trusted" % (target, len(result.variants))
     perf = ["'chains'=%d;;;0" % len(result.variants), "'missing'=%d;;0;0" % missing]
+    historic = sum(1 for v in result.variants if getattr(v, "source", "tonight") == "history")
+    if historic:
+        summary += " (%d from the history)" % historic
     days = result.earliest_expiry_days()
     if days is not None:
         perf.insert(0, "'days_to_expiry'=%d;%d:;0:" % (math.floor(days), warn_days))

@@ -157,8 +157,25 @@ def verify_text(result: VerifyResult) -> str:
                 detail = o.result.error
             else:
                 missing = o.result.missing()
-                detail = "%d chain(s)" % len(o.result.variants)
+                detail = "%d chain(s)" % len(o.result.variants) + _history_detail(o.result)
                 if missing:
                     detail += "; missing: " + "; ".join(m.subject for m in missing)
         lines.append("  %-8s %-40s %s" % (o.status, o.config.target, detail))
+    warnings = dict.fromkeys(w for o in result.outcomes if o.result is not None and o.result.history
+                             for w in o.result.history.get("warnings") or [])
+    lines.extend("  WARNING  history: %s" % w for w in warnings)
     return "\n".join(lines)
+
+
+def _history_detail(check) -> str:
+    """", 1 from the history; NEW: 1 chain, 1 address" for a target's line."""
+    history = check.history or {}
+    old = len(history.get("from_history") or [])
+    new = history.get("new") or {}
+    text = ", %d from the history" % old if old else ""
+    fresh = [("chain", len(new.get("chains", []))), ("issuer", len(new.get("issuers", []))),
+             ("address", len(new.get("addresses", [])))]
+    if any(n for _w, n in fresh):
+        text += "; NEW: " + ", ".join("%d %s%s" % (n, w, "" if n == 1 else ("es" if w == "address" else "s"))
+                                      for w, n in fresh if n)
+    return text

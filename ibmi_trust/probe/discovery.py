@@ -13,6 +13,14 @@ If that leaves fewer successful handshakes than the rule needs, whole extra
 rounds over the working combinations top them up (at most as many rounds
 again).
 
+Addresses over time: a name (not an IP literal, not a --resolve pin) is
+resolved again before every round after the first (at most
+MAX_RERESOLUTIONS times, each within RESOLVE_TIMEOUT), and an address that
+appears joins the following rounds with every SNI x key-type combination.
+Addresses the caller knows from earlier runs (`known_addresses`, the
+history) are probed too; one that no longer answers is abandoned like any
+other combination that fails twice.
+
 The whole probe has a time limit (ProbeOptions.time_limit, on by default):
 no handshake starts after it, and every conversation under way ends at it.
 What was captured by then is the result, with notes saying what was not
@@ -27,13 +35,15 @@ from ibmi_trust.errors import CertificateError, ConnectTimeout, ProbeDeadline, P
 from ibmi_trust.probe import like_system, offers, ratelimit, stopping
 from ibmi_trust.probe.capture import capture_offer
 from ibmi_trust.probe.options import ProbeOptions
-from ibmi_trust.probe.resolve import addresses_for
+from ibmi_trust.probe.resolve import addresses_for, reresolve, resolves_by_name
 from ibmi_trust.probe.result import Combo, ProbeResult
 from ibmi_trust.probe.target import Target
 
 Progress = Optional[Callable[[int, int], None]]
 ABANDON_AFTER = 2               # failures without any success
 STALLS_TO_ABANDON = 2           # stalls, successes or not
+MAX_RERESOLUTIONS = 32          # per probe: once per round, at most this often
+RESOLVE_TIMEOUT = 5.0           # seconds for one re-resolution (never beyond --timeout)
 
 
 def plan(target: Target, options: ProbeOptions, addresses: List[str]) -> Tuple[List[Combo], dict, List[str]]:
@@ -56,14 +66,20 @@ def plan(target: Target, options: ProbeOptions, addresses: List[str]) -> Tuple[L
     return combos, offer_map, notes
 
 
-def probe(target: Target, options: Optional[ProbeOptions] = None, progress: Progress = None) -> ProbeResult:
-    """Capture every chain `target` presents; raises ProbeError when no handshake succeeded."""
+def probe(target: Target, options: Optional[ProbeOptions] = None, progress: Progress = None,
+          known_addresses=()) -> ProbeResult:
+    """Capture every chain `target` presents; raises ProbeError when no handshake succeeded.
+    `known_addresses`: addresses seen for the name before (ignored under a --resolve pin)."""
     options = options or ProbeOptions()
     started = time.monotonic()
     addresses = addresses_for(target, options.resolve)
-    combos, offer_map, notes = plan(target, options, addresses)
-    result = ProbeResult(target, options, addresses, combos)
+    earlier = [a for a in known_addresses if a not in addresses] if resolves_by_name(target, options.resolve) else []
+    combos, offer_map, notes = plan(target, options, addresses + earlier)
+    result = ProbeResult(target, options, addresses + earlier, combos)
     result.notes.extend(notes)
+    if earlier:
+        result.notes.append("also probed, from earlier runs: %s (the name does not resolve to %s now)"
+                            % (", ".join(earlier), "it" if len(earlier) == 1 else "them"))
     needed = stopping.handshakes_needed(options.min_share, options.confidence)
     planned = options.rounds or stopping.rounds_needed(needed, len(combos))
     result.time_limit = options.time_limit(planned * len(combos))
@@ -71,7 +87,7 @@ def probe(target: Target, options: Optional[ProbeOptions] = None, progress: Prog
     result.finish()
     result.elapsed = time.monotonic() - started
     result.guarantee = dict(stopping.guarantee(result.handshakes, options.min_share, options.confidence),
-                            combinations=len(combos), combinations_covered=len(result.covered()),
+                            combinations=len(result.combos), combinations_covered=len(result.covered()),
                             rounds=result.rounds)
     if result.time_limit_reached:
         result.notes.append(_not_done(result, planned))
@@ -112,6 +128,10 @@ def _run_rounds(result: ProbeResult, offer_map: dict, needed: int, planned: int,
     pool = None                          # threads only when a round has several handshakes to run at once
     try:
         while more_to_do() and time.monotonic() < deadline:
+            if result.rounds:
+                added = _resolve_again(result, deadline)
+                active.extend(added)
+                total += len(added) * max(0, planned - result.rounds)
             order = list(active)
             rng.shuffle(order)
             if result.rounds >= planned:
@@ -162,6 +182,26 @@ def _run_rounds(result: ProbeResult, offer_map: dict, needed: int, planned: int,
     if more_to_do() and time.monotonic() >= deadline:
         result.time_limit_reached = True
     return errors
+
+
+def _resolve_again(result: ProbeResult, deadline: float) -> List[Combo]:
+    """New combinations for addresses the name resolves to now and did not before."""
+    target, options = result.target, result.options
+    if result.resolutions > MAX_RERESOLUTIONS or not resolves_by_name(target, options.resolve):
+        return []
+    timeout = min(RESOLVE_TIMEOUT, options.timeout, max(0.0, deadline - time.monotonic()))
+    result.resolutions += 1
+    found = reresolve(target, options.resolve, timeout) or []
+    fresh = [a for a in found if a not in result.addresses]
+    if not fresh:
+        return []
+    kinds = list(dict.fromkeys((c.sni, c.key_type) for c in result.combos))
+    added = [Combo(address, sni, key_type) for address in fresh for (sni, key_type) in kinds]
+    result.addresses.extend(fresh)
+    result.combos.extend(added)
+    result.notes.append("round %d: the name now also resolves to %s; probed from then on"
+                        % (result.rounds + 1, ", ".join(fresh)))
+    return added
 
 
 def _not_done(result: ProbeResult, planned: int) -> str:

@@ -3,6 +3,7 @@ them and how often, the failures, and the guarantee reached. `to_json()` is
 the documented contract (docs/probe-json.md).
 """
 import hashlib
+import time
 from collections import Counter, OrderedDict
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
@@ -31,6 +32,15 @@ class Failure(NamedTuple):
 
     def __str__(self):
         return "%s: %s" % (Combo(self.address, self.sni, self.key_type), self.reason)
+
+
+class Handshake(NamedTuple):
+    """One attempt as it happened (the history records these)."""
+    offset: float                       # seconds since the probe started
+    combo: Combo
+    outcome: str                        # "ok", or why it failed
+    tls_version: Optional[str] = None
+    chain: Optional[str] = None         # ChainVariant.sha256 of a success
 
 
 class ChainVariant:
@@ -80,6 +90,9 @@ class ProbeResult:
         self.elapsed = 0.0
         self.time_limit = 0.0            # seconds the whole probe was allowed
         self.time_limit_reached = False  # True when it ended the probe before the plan was done
+        self.started = time.monotonic()
+        self.log: List[Handshake] = []   # every attempt, in order
+        self.resolutions = 1             # name resolutions made (the first, plus re-resolutions)
         self._by_key: Dict[Tuple[bytes, ...], ChainVariant] = {}
 
     # -- filled in by discovery -------------------------------------------
@@ -94,12 +107,14 @@ class ProbeResult:
         self.handshakes += 1
         self.methods[method] += 1
         self.tls_versions[tls_version] += 1
+        self.log.append(Handshake(time.monotonic() - self.started, combo, "ok", tls_version, variant.sha256))
 
     def add_failure(self, combo: Combo, reason: str) -> None:
         failure = Failure(combo.address, combo.sni, combo.key_type, reason)
         if failure not in self.failure_counts:
             self.failures.append(failure)
         self.failure_counts[failure] += 1
+        self.log.append(Handshake(time.monotonic() - self.started, combo, reason))
 
     def finish(self) -> None:
         order = {combo: index for index, combo in enumerate(self.combos)}
@@ -124,6 +139,7 @@ class ProbeResult:
             "schema_version": SCHEMA_VERSION,
             "target": self.target.to_json(),
             "addresses": list(self.addresses),
+            "resolutions": self.resolutions,
             "handshakes": self.handshakes,
             "attempts": self.attempts,
             "rounds": self.rounds,

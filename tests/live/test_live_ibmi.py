@@ -23,6 +23,14 @@ with IBMI_TRUST_LIVE_APP_ID (an application ID), IBMI_TRUST_LIVE_CA_LABEL (a
 *SYSTEM CA label) and IBMI_TRUST_LIVE_LIBRARY (where install-objects put
 ITRCATRST): QycdCheckCACertTrust's raw return indicator. Nothing here adds
 to a trust list.
+
+The history (issue 14; docs/verify-on-your-system.md, "History"): the SQLite
+history's WAL journal on the IFS under PASE with two writer processes at
+once, always; and with IBMI_TRUST_LIVE_HISTORY_LIBRARY (a scratch library:
+its history tables are created if missing) the Db2 for i history: every
+sql/history_*.sql statement on the real Db2, autocommit writes into tables
+that are not journaled, a duplicate MERGE, TIMESTAMP round trips and
+retention.
 """
 import hashlib
 import os
@@ -182,3 +190,59 @@ def test_qycdcheckcacerttrust_indicator_through_itrcatrst(session):
     print("QycdCheckCACertTrust(%s, %s) return indicator %r -> %s" % (
         app, label, out.get("indicator"), trust_check.check(session, app, label, lib).state))
     assert str(out.get("indicator") or "").strip()
+
+
+# -- issue 14: the history ----------------------------------------------------------------------
+def test_sqlite_history_wal_on_the_ifs_with_two_writers(tmp_path):
+    import sqlite3
+    import subprocess
+    import sys
+
+    writer = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "history_writer.py")
+    path = str(tmp_path / "h.sqlite")
+    procs = [subprocess.Popen([sys.executable, writer, path, "20", tag], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for tag in ("LA", "LB")]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    print("writers:", [p.returncode for p in procs], [o[1][-300:] for o in outputs])
+    conn = sqlite3.connect(path)
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    runs = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    print("SQLite %s on the IFS: journal_mode=%s, runs=%d (40 expected)" % (sqlite3.sqlite_version, mode, runs))
+    assert [p.returncode for p in procs] == [0, 0] and runs == 40 and mode == "wal"
+
+
+@pytest.mark.skipif(not os.environ.get("IBMI_TRUST_LIVE_HISTORY_LIBRARY"),
+                    reason="needs IBMI_TRUST_LIVE_HISTORY_LIBRARY (a scratch library for the history tables)")
+def test_db2_history_tables_and_every_statement(session):
+    import datetime
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from history_writer import chains, make_run
+    from ibmi_trust.history import retention
+    from ibmi_trust.history.db2_store import Db2History
+    from ibmi_trust.history.records import TargetKey
+    from ibmi_trust.ibmi.objects import Installer
+
+    library = os.environ["IBMI_TRUST_LIVE_HISTORY_LIBRARY"]
+    installer = Installer(session, library)
+    installer._history_tables()
+    print("history tables:", installer.report.created, installer.report.present)
+    store = Db2History(library, session=session)
+    tag = "LIVE%d" % os.getpid()
+    chain_list = chains(tag)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    old = store.write_run(make_run(tag, 1, chain_list, started=now - datetime.timedelta(days=200)))
+    new = store.write_run(make_run(tag, 2, chain_list, handshakes=5))
+    again = store.write_run(make_run(tag, 3, chain_list, handshakes=5))     # MERGE of certificates already there
+    key = TargetKey("mx.%s.test" % tag.lower(), 25, "smtp")
+    epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+    runs = store.runs(key, epoch)
+    print("run ids", old, new, again, "read back:", [(r.run_id, r.started_at.isoformat()) for r in runs])
+    assert [r.run_id for r in runs] == [old, new, again]
+    assert abs((runs[1].started_at - now).total_seconds()) < 5               # UTC in, UTC out
+    ders = store.chain_certs({r.chain for r in store.summary(key, epoch) if r.chain})
+    assert sorted(ders.values()) == sorted(chain_list)
+    retention.forget(store.location)
+    retention.prune_once(store, now, 90)
+    assert [r.run_id for r in store.runs(key, epoch)] == [new, again]

@@ -1,0 +1,13 @@
+-- Purpose: the handshakes of one run, grouped as in history_summary.sql (for ibmi-trust diff).
+-- IBM doc: https://www.ibm.com/docs/en/i/7.5?topic=statements-select
+-- Library: ITRLIB stands for the history library (--history db2:LIBRARY); ibmi-trust puts
+--          the library name in its place after checking it is one (ibmi_trust/ibmi/sql_text.py).
+--          To run it yourself (ACS Run SQL Scripts), replace ITRLIB with your library.
+-- Authority: *USE on the table.
+-- Parameters:
+--   1  RUN_ID  the run
+SELECT CHAIN_SHA256, ADDRESS, SNI, KEY_TYPE, COUNT(*) AS HANDSHAKES,
+       MIN(HANDSHAKE_AT) AS FIRST_AT, MAX(HANDSHAKE_AT) AS LAST_AT
+  FROM ITRLIB.ITRHSHK
+ WHERE RUN_ID = CAST(? AS BIGINT)
+ GROUP BY CHAIN_SHA256, ADDRESS, SNI, KEY_TYPE
