@@ -74,6 +74,13 @@ validator_options = _compose(
 )
 
 
+proof_option = click.option(
+    "--proof", type=click.Choice(["gskit", "model"]), default=None,
+    help="*SYSTEM/.KDB: judge and prove with GSKit's own handshake (the program GSKPROBE, built by "
+         "install-objects) or with the GSKit model alone [default: gskit where GSKPROBE is installed, else the "
+         "model, and the output says why].")
+
+
 def build_validator_options(seclevel=None, no_check_name=False, **_ignored):
     from ibmi_trust.analyse.validators import ValidatorOptions
 
@@ -144,6 +151,7 @@ def build_check_options(params: dict, *, sourcing: bool = True):
         sourcing=build_sourcing(**params) if sourcing else None,
         warn_days=params.get("warn_days", 30),
         validator_options=build_validator_options(**params),
+        proof=params.get("proof") or "auto",
     )
 
 

@@ -22,6 +22,7 @@ class CheckOptions:
     warn_days: int = 30
     validator_options: object = None        # ibmi_trust.analyse.validators.ValidatorOptions
     referee: bool = True                    # ask the real OpenSSL when it is here (OpenSSL-profile stores)
+    proof: str = "auto"                     # *SYSTEM/.KDB: gskit | model | auto (GSKit when GSKPROBE is installed)
 
 
 @dataclass
@@ -73,6 +74,7 @@ class CheckResult:
     checked_at: str = ""
     validator: dict = field(default_factory=dict)      # the validator's to_json()
     referee: Optional[str] = None           # the openssl that refereed, or why none did
+    gskit: Optional[dict] = None            # *SYSTEM/.KDB: GSKit's own handshakes (jobs.gskit.Referee)
 
     @property
     def exit_code(self) -> int:
@@ -116,6 +118,7 @@ class CheckResult:
             "store_problems": list(self.store_problems),
             "validator": dict(self.validator),
             "referee": self.referee,
+            "gskit": self.gskit,
         }
 
 
@@ -197,8 +200,12 @@ def run_check(target, options: CheckOptions, *, store=None,
                            store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at)
     validator = validator_for(store, options)
     variants = analyse_probe(result, entries, target, options, validator=validator, store=store)
+    from ibmi_trust.jobs.gskit import referee_check
+
+    gskit = referee_check(target, result, variants, store, options)        # *SYSTEM/.KDB: GSKit decides
     status = st.worst(v.status for v in variants) if variants else st.UNKNOWN
     return CheckResult(target=target, store_spec=spec, status=status, variants=variants, probe=result,
                        store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at,
                        error=None if variants else "no chain captured", validator=validator.to_json(),
-                       referee=referee_words(store, validator, options))
+                       referee=gskit.words() if gskit else referee_words(store, validator, options),
+                       gskit=gskit.to_json() if gskit else None)

@@ -30,6 +30,8 @@
  * common protocol/cipher 402, an alert 415, else 406.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,13 @@ typedef struct {
 } ses_t;
 
 static int verify_index = -1;
+
+static long now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long)tv.tv_sec * 1000L + (long)(tv.tv_usec / 1000);
+}
 
 static int map_verify(long err)
 {
@@ -300,18 +309,20 @@ int gsk_attribute_set_numeric_value(gsk_handle h, GSK_NUM_ID id, int value)
     return GSK_OK;
 }
 
-static int handshake_failure(ses_t *s, int ssl_error, int saved_errno, long started)
+static int handshake_failure(ses_t *s, int ssl_error, int saved_errno, int timed_out)
 {
     unsigned long err = ERR_peek_error();
     int reason = ERR_GET_REASON(err);
-    long elapsed = (long)time(NULL) - started;
     if (s->env->server_auth == GSK_SERVER_AUTH_FULL && SSL_get_verify_result(s->ssl) != X509_V_OK)
         return map_verify(SSL_get_verify_result(s->ssl));
-    if (ssl_error == SSL_ERROR_SYSCALL || ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE) {
-        if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK || elapsed >= s->timeout)
-            return GSK_OS400_ERROR_TIMED_OUT;
+    if (timed_out)
+        return GSK_OS400_ERROR_TIMED_OUT;
+    if (ssl_error == SSL_ERROR_SYSCALL || ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE)
+        return saved_errno == ETIMEDOUT ? GSK_OS400_ERROR_TIMED_OUT : GSK_ERROR_SOCKET_CLOSED;
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+    if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)
         return GSK_ERROR_SOCKET_CLOSED;
-    }
+#endif
     if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG
         || reason == SSL_R_RECORD_LENGTH_MISMATCH || reason == SSL_R_UNEXPECTED_MESSAGE)
         return GSK_ERROR_BAD_MESSAGE;
@@ -383,12 +394,14 @@ static void collect(ses_t *s)
     X509_free(leaf);
 }
 
+/* GSK_HANDSHAKE_TIMEOUT bounds the whole handshake (a server that trickles
+   one byte at a time included): non-blocking SSL_connect, polled against the
+   deadline; the socket is blocking again afterwards, as it was given. */
 int gsk_secure_soc_init(gsk_handle h)
 {
     ses_t *s = as_ses(h);
-    struct timeval tv, none;
-    int rc, saved;
-    long started = (long)time(NULL);
+    int rc, error = SSL_ERROR_NONE, saved = 0, flags;
+    long deadline;
     if (s == NULL)
         return GSK_INVALID_HANDLE;
     if (s->ssl != NULL || s->fd < 0)
@@ -401,19 +414,35 @@ int gsk_secure_soc_init(gsk_handle h)
     if (s->sni[0])
         SSL_set_tlsext_host_name(s->ssl, s->sni);
     s->validation = GSK_OK;
-    tv.tv_sec = s->timeout;
-    tv.tv_usec = 0;
-    memset(&none, 0, sizeof(none));
-    setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(s->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    flags = fcntl(s->fd, F_GETFL, 0);
+    fcntl(s->fd, F_SETFL, flags | O_NONBLOCK);
+    deadline = now_ms() + 1000L * s->timeout;
     ERR_clear_error();
-    errno = 0;
-    rc = SSL_connect(s->ssl);
-    saved = errno;
-    setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
-    setsockopt(s->fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
+    for (;;) {
+        struct pollfd p;
+        long left;
+        errno = 0;
+        rc = SSL_connect(s->ssl);
+        if (rc == 1)
+            break;
+        error = SSL_get_error(s->ssl, rc);
+        saved = errno;
+        if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE)
+            break;
+        left = deadline - now_ms();
+        if (left <= 0)
+            break;
+        p.fd = s->fd;
+        p.events = error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+        p.revents = 0;
+        if (poll(&p, 1, (int)left) < 0 && errno != EINTR) {
+            saved = errno;
+            break;
+        }
+    }
+    fcntl(s->fd, F_SETFL, flags);
     if (rc != 1) {
-        rc = handshake_failure(s, SSL_get_error(s->ssl, rc), saved, started);
+        rc = handshake_failure(s, error, saved, now_ms() >= deadline);
         ERR_clear_error();
         return rc;
     }
