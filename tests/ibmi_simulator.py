@@ -645,7 +645,7 @@ class Simulator:
                 return MSGF_NOT_FOUND
         if verb == "CRTBNDC":
             return self._crtbndc(command)
-        if verb == "CALL" and not matched:
+        if verb == "CALL":                  # rules may watch a CALL (return None); the program still runs
             return self._call(command)
         if verb in ("CRTSRCPF", "CRTPF"):
             file_name = re.search(r"FILE\(([^)]*)\)", command).group(1).upper()

@@ -208,10 +208,14 @@ def prove_by_gskit(target, probe_result, variants, setting) -> Proof:
                                                                 matched.new_chains else "it did not name"))
         else:
             proof.notes.append("%s served a chain not seen before the import; GSKit accepts it" % h.address)
+    app = setting.store_field[4:] if setting.store_field.startswith("app:") else None
     for v in variants:
         answer = v.report.referee or {}
         if answer.get("decision") == "rejects":
-            proof.failures.append("chain %d: %s" % (v.index, "GSKit rejects it: %s" % answer.get("words")))
+            proof.failures.append("chain %d: GSKit rejects it%s: %s%s" % (
+                v.index, " with application ID %s" % app if app else "", answer.get("words"),
+                " (the application's CA trust list may lack the new CAs: --add-to-trust-list consents to adding "
+                "them)" if app else ""))
         elif answer.get("decision") == "accepts":
             proof.proven[v.index] = KIND_GSKIT_HANDSHAKE
         elif v.report.verdict in (TRUSTED, UNCONFIRMED):

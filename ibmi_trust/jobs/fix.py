@@ -230,7 +230,7 @@ def _prove(target, options: CheckOptions, store, validator, before: CheckResult)
     again = run_check(target, CheckOptions(store_spec=options.store_spec, store_options=options.store_options,
                                            probe_options=options.probe_options, sourcing=None,
                                            warn_days=options.warn_days, validator_options=options.validator_options,
-                                           referee=options.referee), store=store)
+                                           referee=options.referee, proof=options.proof), store=store)
     failures = ["chain %d: %s" % (v.index, v.report.verdict) for v in again.variants
                 if v.report.verdict not in ("trusted", "unconfirmed")]
     if again.status == st.UNKNOWN:
