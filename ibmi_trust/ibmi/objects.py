@@ -217,7 +217,7 @@ class Installer:
                          "DLTCMD CMD(%s)")
         for pgm in CALLABLE_PROGRAMS:
             self._ensure(pgm, "*PGM", lambda pgm=pgm: self._compile(pgm), replace, "DLTPGM PGM(%s)")
-        self._gskit_prober(replace)
+        self.gskit_prober(replace)
         if self._added_to_library_list:
             self.run_allowing("RMVLIBLE LIB(%s)" % self.lib, ("CPF2104",))
         self._record(python)
@@ -288,7 +288,7 @@ class Installer:
         self.run("CRTBNDCL PGM(%s) SRCFILE(%s) SRCMBR(%s) TEXT(%s)"
                  % (self.qualified(pgm), self.qualified(SOURCE_FILE), pgm, _q("ibmi-trust " + pgm)))
 
-    def _gskit_prober(self, replace: bool) -> None:
+    def gskit_prober(self, replace: bool = False) -> None:
         """GSKPROBE from cl/gskprobe.c where a C compiler and QSYSINC are here; else a
         warning, and the rest of the installation stands."""
         label = "%s *PGM" % self.qualified(C_PROGRAM)

@@ -23,6 +23,14 @@ with IBMI_TRUST_LIVE_APP_ID (an application ID), IBMI_TRUST_LIVE_CA_LABEL (a
 *SYSTEM CA label) and IBMI_TRUST_LIVE_LIBRARY (where install-objects put
 ITRCATRST): QycdCheckCACertTrust's raw return indicator. Nothing here adds
 to a trust list.
+
+GSKPROBE (issue 15), with IBMI_TRUST_LIVE_LIBRARY and
+IBMI_TRUST_LIVE_GSKIT_TARGET=host:port (a mail server you may probe, e.g.
+your relay): builds the program with CRTBNDC into that library, probes the
+server through GSKit against *SYSTEM (read-only) with and without SNI, and
+prints every result line; IBMI_TRUST_LIVE_GSKIT_EXPECT=trusted or a GSKit
+code (e.g. 6000) makes it assert GSKit's answer. Its output calibrates the
+stand-in (docs/verify-on-your-system.md, "GSKit's own handshake").
 """
 import hashlib
 import os
@@ -182,3 +190,36 @@ def test_qycdcheckcacerttrust_indicator_through_itrcatrst(session):
     print("QycdCheckCACertTrust(%s, %s) return indicator %r -> %s" % (
         app, label, out.get("indicator"), trust_check.check(session, app, label, lib).state))
     assert str(out.get("indicator") or "").strip()
+
+
+@pytest.mark.skipif(not (os.environ.get("IBMI_TRUST_LIVE_LIBRARY") and os.environ.get("IBMI_TRUST_LIVE_GSKIT_TARGET")),
+                    reason="needs IBMI_TRUST_LIVE_LIBRARY and IBMI_TRUST_LIVE_GSKIT_TARGET=host:port")
+def test_gskprobe_builds_and_asks_gskit_about_a_known_server(session):
+    import json
+    import socket
+
+    from ibmi_trust.ibmi import gskprobe
+    from ibmi_trust.ibmi.objects import Installer
+    from ibmi_trust.probe import Target
+
+    library = os.environ["IBMI_TRUST_LIVE_LIBRARY"].upper()
+    installer = Installer(session, library, progress=lambda line: print("CL:", line))
+    installer.gskit_prober(replace=True)
+    print("install-objects:", installer.report.gskit_proof, installer.report.warnings)
+    assert installer.report.gskit_proof == "available: %s/%s" % (library, gskprobe.PROGRAM)
+    target = Target.parse(os.environ["IBMI_TRUST_LIVE_GSKIT_TARGET"])
+    address = socket.getaddrinfo(target.host, target.port, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+    requests = [gskprobe.ProbeRequest(rid, address, target.port, target.dialogue, sni, "*SYSTEM", timeout=15)
+                for rid, sni in (("sni", target.host), ("nosni", None))]
+    run = gskprobe.ProgramRunner(session, library).run(requests)
+    print("implementation:", run.implementation, "| errors:", run.errors)
+    for h in run.handshakes:
+        print(json.dumps(h.to_json()))
+    assert run.complete and not run.is_standin and run.implementation == "IBM i System TLS (GSKit)"
+    assert [h.id for h in run.handshakes] == ["sni", "nosni"]
+    assert all(h.stage == "handshake" for h in run.handshakes), "GSKit was not reached"
+    expect = os.environ.get("IBMI_TRUST_LIVE_GSKIT_EXPECT", "")
+    if expect == "trusted":
+        assert all(h.ok for h in run.handshakes)
+    elif expect:
+        assert all(h.gsk_rc == int(expect) for h in run.handshakes)
