@@ -125,6 +125,17 @@
 #define PRB_VALIDATION_CODE      ((GSK_NUM_ID)6996)  /* CERTIFICATE_VALID. */
 #define PRB_APPLICATION_ID       ((GSK_BUF_ID)6999)  /* OS400/IBMI_APPL._ID */
 #define RC_ATTRIBUTE_INVALID_ID  701
+/* IBM i's own codes: GSK_OS400_* in V5R4's header, GSK_IBMI_* in 7.x's */
+#define RC_NOT_TRUSTED_ROOT      6000
+#define RC_NO_CERT_AUTHORITIES   6005
+#define RC_TIMED_OUT             6011
+#define RC_CERTIFICATE_REVOKED   6017
+
+#if defined(__ILEC400__)
+typedef int sock_length;        /* BSD 4.3 prototypes unless _XOPEN_SOURCE 520 */
+#else
+typedef socklen_t sock_length;
+#endif
 
 #define MAX_LINE        1024
 #define MAX_PROBES      256
@@ -426,9 +437,9 @@ static int connect_to(const request_t *q, outcome_t *r, long deadline)
     struct sockaddr_in v4;
     struct sockaddr_in6 v6;
     struct sockaddr *sa;
-    socklen_t salen;
+    sock_length salen;
     int family, fd, flags, rc, soerr = 0;
-    socklen_t olen = sizeof(soerr);
+    sock_length olen = sizeof(soerr);
 
     memset(&v4, 0, sizeof(v4));
     memset(&v6, 0, sizeof(v6));
@@ -552,7 +563,7 @@ static int send_all(wire_t *w, const char *s)
         int sent;
         if (rc <= 0)
             return -1;
-        sent = (int)send(w->fd, s + done, n - done, 0);
+        sent = (int)send(w->fd, (char *)(s + done), n - done, 0);
         if (sent < 0) {
             if (errno == EINTR)
                 continue;
@@ -924,7 +935,7 @@ static void handshake(const request_t *q, int passthru, outcome_t *r, int *valid
     r->gsk_rc = rc;
     if (rc != GSK_OK) {
         gsk_failed(r, "handshake", "gsk_secure_soc_init", rc);
-        if (rc == GSK_OS400_ERROR_TIMED_OUT)
+        if (rc == RC_TIMED_OUT)
             r->result = "timeout";
         goto done;
     }
@@ -963,9 +974,9 @@ static int trust_failure(int rc)
     case GSK_ERROR_BAD_CERT_SIG:
     case GSK_ERROR_BAD_CERT:
     case GSK_ERROR_SELF_SIGNED:
-    case GSK_OS400_ERROR_NOT_TRUSTED_ROOT:
-    case GSK_OS400_ERROR_NO_CERTIFICATE_AUTHORITIES:
-    case GSK_OS400_ERROR_CERTIFICATE_REVOKED:
+    case RC_NOT_TRUSTED_ROOT:
+    case RC_NO_CERT_AUTHORITIES:
+    case RC_CERTIFICATE_REVOKED:
         return 1;
     default:
         return 0;
