@@ -726,34 +726,32 @@ static int dialogue_imap(wire_t *w, outcome_t *r)
     return -1;
 }
 
-static int dialogue_pop3(wire_t *w, outcome_t *r)
+/* One POP3 line that must start with +OK; else `result` with the line. */
+static int pop3_ok(wire_t *w, outcome_t *r, const char *doing, const char *result, const char *what)
 {
     char line[MAX_LINE], text[MAX_SHOWN + 1];
     int n = read_line(w, line, sizeof(line));
     if (n < 0) {
-        read_failed(r, n, "in its greeting");
+        read_failed(r, n, doing);
         return -1;
     }
     if (n < 3 || memcmp(line, "+OK", 3) != 0) {
         shown(text, line);
-        fail(r, "dialogue", "bad-greeting", "greeting: ", text);
+        fail(r, "dialogue", result, what, text);
         return -1;
     }
+    return 0;
+}
+
+static int dialogue_pop3(wire_t *w, outcome_t *r)
+{
+    if (pop3_ok(w, r, "in its greeting", "bad-greeting", "greeting: "))
+        return -1;
     if (send_all(w, "STLS\r\n")) {
         fail(r, "dialogue", "error", "could not send STLS", NULL);
         return -1;
     }
-    n = read_line(w, line, sizeof(line));
-    if (n < 0) {
-        read_failed(r, n, "after STLS");
-        return -1;
-    }
-    if (n < 3 || memcmp(line, "+OK", 3) != 0) {
-        shown(text, line);
-        fail(r, "dialogue", "starttls-refused", "STLS refused: ", text);
-        return -1;
-    }
-    return 0;
+    return pop3_ok(w, r, "after STLS", "starttls-refused", "STLS refused: ");
 }
 
 static int dialogue(int fd, const request_t *q, outcome_t *r, long deadline)

@@ -133,6 +133,19 @@ def test_fix_with_the_gskit_proof_for_every_variant_kind(tmp_path, monkeypatch, 
             assert snis == {HOST, None}
 
 
+def test_an_unapproved_root_is_refused_with_gskit_saying_why(tmp_path, monkeypatch, gskprobe_builder):
+    with Scenario("unapproved-root", tmp_path) as sc:
+        sim = installed_simulator(tmp_path, monkeypatch, gskprobe_builder)
+        store = system_store(sim, monkeypatch, tmp_path)
+        kdb_files = tree_bytes(sim.system_kdb.parent)
+        with pytest.raises(FixRefused) as info:
+            run_fix(sc.target(), options(sc), store=store, confirm=None)
+        assert sc.private_root.cert.sha256 in info.value.message
+        before = info.value.result.before.variants[0].report
+        assert before.decided_by == "gskit" and before.referee["gsk"]["code"] == 6000
+        assert tree_bytes(sim.system_kdb.parent) == kdb_files
+
+
 def test_gskit_decides_where_the_model_disagrees(setting):
     """The model takes a stored intermediate as an anchor (partial chains, the
     configurable default); the stand-in, with OpenSSL's rules, does not: GSKit's
@@ -253,3 +266,21 @@ def test_gskit_rejecting_what_the_model_accepts_names_the_likely_cause():
     settle_gskit(neither, {"decision": None, "reason": "no handshake (refused)"})
     assert neither.verdict == "fixable" and neither.decided_by == "model"
     assert neither.findings[0].code == "gskit-no-verdict" and "refused" in neither.findings[0].message
+
+
+def test_combinations_the_program_cannot_take_are_left_out_not_fatal():
+    from types import SimpleNamespace
+
+    from ibmi_trust.jobs import gskit
+    from ibmi_trust.probe import Target
+    from ibmi_trust.probe.result import Combo
+
+    served = {Combo("fe80::1%eth0", None, "rsa"): 2, Combo("127.0.0.1", "under_score.example", "ecdsa"): 1,
+              Combo("127.0.0.1", None, "ecdsa"): 3}
+    variants = [SimpleNamespace(index=1, variant=SimpleNamespace(combo_counts=served))]
+    setting = gskit.Setting(runner=None, ehlo=gskit._ehlo("bad name"))
+    requests, combo_of = gskit.plan(SimpleNamespace(combos=list(served)), variants,
+                                    Target.parse("mx.example.test:25"), setting)
+    assert [(r.address, r.sni, r.ehlo) for r in requests] == [("127.0.0.1", None, None)]
+    assert combo_of == {requests[0].id: ("127.0.0.1", None)}
+    assert gskit._ehlo("relay.example.test") == "relay.example.test"

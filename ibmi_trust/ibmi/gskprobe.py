@@ -43,7 +43,7 @@ _ADDRESS = re.compile(r"^[0-9A-Fa-f.:]{2,45}$")
 _NAME = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
 _APP_ID = re.compile(r"^[A-Za-z0-9_.]{1,100}$")
 _PATH = re.compile(r"^/[A-Za-z0-9_./-]{1,249}$")
-_EHLO = re.compile(r"^[A-Za-z0-9.\[\]:-]{1,255}$")
+EHLO_NAME = re.compile(r"^[A-Za-z0-9.\[\]:-]{1,255}$")
 DIALOGUES = ("smtp", "imap", "pop3")
 
 # GSKit code categories (ssl-return-codes.csv) that are a verdict on the chain.
@@ -72,7 +72,7 @@ class ProbeRequest:
                   (store_ok(self.store), "store %r" % self.store),
                   (self.stash is None or _PATH.match(self.stash), "stash file %r" % self.stash),
                   (1 <= self.timeout <= 300, "timeout %r" % self.timeout),
-                  (self.ehlo is None or _EHLO.match(self.ehlo), "EHLO name %r" % self.ehlo))
+                  (self.ehlo is None or EHLO_NAME.match(self.ehlo), "EHLO name %r" % self.ehlo))
         for ok, what in checks:
             if not ok:
                 raise ConfigError("GSKPROBE cannot take the %s" % what,
@@ -224,8 +224,7 @@ class Run:
 
     def describe(self) -> str:
         if self.is_standin:
-            return "%s: a model of GSKit, like the GSKit model; the first run on a real IBM i calibrates it" \
-                % self.implementation
+            return "%s; like the GSKit model, the first run on a real IBM i calibrates it" % self.implementation
         return self.implementation
 
     def to_json(self) -> dict:

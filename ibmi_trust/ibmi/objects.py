@@ -292,7 +292,8 @@ class Installer:
         """GSKPROBE from cl/gskprobe.c where a C compiler and QSYSINC are here; else a
         warning, and the rest of the installation stands."""
         label = "%s *PGM" % self.qualified(C_PROGRAM)
-        if self.exists(C_PROGRAM, "*PGM") and not replace:
+        present = self.exists(C_PROGRAM, "*PGM")
+        if present and not replace:
             self.report.present.append(label)
             self.report.gskit_proof = "available: %s" % self.qualified(C_PROGRAM)
             return
@@ -306,7 +307,7 @@ class Installer:
         source = os.path.join(self.cl_dir, "gskprobe.c")
         if not os.path.isfile(source):
             raise ConfigError("source %s is missing from the package" % source)
-        if self.exists(C_PROGRAM, "*PGM"):
+        if present:
             self.run("DLTPGM PGM(%s)" % self.qualified(C_PROGRAM))
         try:
             self.run("CRTBNDC PGM(%s) SRCSTMF(%s) OUTPUT(*PRINT) TEXT('ibmi-trust GSKit prober')"

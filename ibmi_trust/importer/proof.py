@@ -54,6 +54,7 @@ class Proof:
     handshakes: int = 0
     notes: List[str] = field(default_factory=list)
     gskit: Optional[dict] = None          # GSKit handshake: the program's run (ibmi.gskprobe.Run.to_json())
+    run: object = None                    # GSKit handshake: the Run itself (not in the JSON twice)
 
     def to_json(self) -> dict:
         out = {"kind": self.kind, "ok": self.ok, "failures": list(self.failures), "handshakes": self.handshakes,
@@ -179,7 +180,7 @@ def prove_by_gskit(target, probe_result, variants, setting) -> Proof:
     run = setting.runner.run(requests)
     matched = gskit.settle_all(run, variants, combo_of, setting)
     proof = Proof(ok=True, failures=[], kind=KIND_GSKIT_HANDSHAKE, handshakes=len(run.handshakes),
-                  gskit=run.to_json())
+                  gskit=run.to_json(), run=run)
     proof.notes.append("answered by %s" % run.describe())
     proof.failures.extend("GSKPROBE: %s" % error for error in run.errors)
     served = gskit.served_counts(variants)

@@ -251,9 +251,9 @@ def _prove_by_gskit(target, options: CheckOptions, store, validator, before: Che
     after = _reanalyse(target, options, store, validator, before)
     proof = prove_by_gskit(target, before.probe, after.variants, setting)
     after.status = st.worst(v.status for v in after.variants) if after.variants else st.UNKNOWN
-    referee = Referee(available=True, program=setting.runner.describe())
-    after.referee = "%s (%s)" % (proof.kind, setting.runner.describe())
-    after.gskit = dict(referee.to_json(), run=proof.gskit)
+    referee = Referee(available=True, program=setting.runner.describe(), run=proof.run)
+    after.referee = referee.words()
+    after.gskit = referee.to_json()
     proof.detail = after
     return proof
 

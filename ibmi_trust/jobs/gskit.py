@@ -76,10 +76,14 @@ def setting_for(store, options, target) -> Setting:
 
 
 def _ehlo(name: Optional[str]) -> Optional[str]:
-    if name:
-        return name
-    host = socket.gethostname()
-    return host if "." in host and all(ch.isalnum() or ch in ".-" for ch in host) else None
+    """--ehlo, else this host's name when qualified; None (the program sends
+    "localhost") for anything GSKPROBE does not take."""
+    from ibmi_trust.ibmi.gskprobe import EHLO_NAME
+
+    candidate = name or socket.gethostname()
+    if not name and "." not in candidate:
+        return None
+    return candidate if EHLO_NAME.match(candidate) else None
 
 
 # -- which handshakes ------------------------------------------------------------------
@@ -117,9 +121,13 @@ def plan(probe_result, variants, target, setting: Setting, *, include_unserved: 
             if len(requests) >= MAX_HANDSHAKES:
                 break
             rid = "c%d-%d" % (number, attempt)
-            requests.append(ProbeRequest(rid, key[0], target.port, target.dialogue, key[1], setting.store_field,
-                                         stash=setting.stash, timeout=setting.timeout, diagnose=True,
-                                         ehlo=setting.ehlo))
+            req = ProbeRequest(rid, key[0], target.port, target.dialogue, key[1], setting.store_field,
+                               stash=setting.stash, timeout=setting.timeout, diagnose=True, ehlo=setting.ehlo)
+            try:
+                req.line()
+            except ConfigError:
+                break        # e.g. an IPv6 zone or an SNI name outside the invariant set: not probed, said so
+            requests.append(req)
             combo_of[rid] = key
     return requests, combo_of
 
@@ -248,6 +256,9 @@ def referee_check(target, probe_result, variants, store, options) -> Optional[Re
     if setting.runner is None:
         return Referee(available=False, reason=setting.reason)
     requests, combo_of = plan(probe_result, variants, target, setting)
+    if not requests:
+        return Referee(available=False, reason="no combination that served a chain can be handed to GSKPROBE "
+                                               "(addresses and names outside its character set)")
     try:
         run = setting.runner.run(requests)
     except IbmiApiError as exc:
