@@ -82,8 +82,9 @@
  *
  * Bounds: at most 256 probes of 1024 characters; every network read has a
  * length check and a time limit; a server line longer than 4096 bytes, or
- * a reply of more than 1000 lines, ends the probe; the whole probe is
- * limited to 3 x TIMEOUT (+ the same again for a diagnostic handshake).
+ * a reply of more than 1000 lines, ends the probe; connecting and the
+ * dialogue take at most 3 x TIMEOUT, the handshake TIMEOUT more (the same
+ * again for a diagnostic handshake).
  *
  * Off IBM i the same file compiles against a stand-in of the gsk_* calls
  * built on OpenSSL (tests/gskit_standin/): a model of GSKit for the test

@@ -319,8 +319,8 @@ class ProgramRunner:
 
     The request and result files live in a new directory of mode 0700 (they hold
     no secret; they are removed afterwards). The CALL blocks until the program
-    ends; the program bounds each probe to 3 x its timeout (twice that with a
-    diagnostic), so a run of N probes takes at most N x 6 x timeout."""
+    ends; the program bounds each probe to 4 x its timeout (twice that with a
+    diagnostic), so a run of N probes takes at most N x 8 x timeout."""
 
     def __init__(self, session, library: str):
         self.session = session

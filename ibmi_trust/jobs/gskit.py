@@ -23,7 +23,7 @@ from ibmi_trust.errors import ConfigError, IbmiApiError
 
 CHOICES = ("auto", "gskit", "model")
 MAX_PER_COMBINATION = 8          # handshakes to meet every chain one combination served
-MAX_HANDSHAKES = 64              # per run: each may take 6 x --timeout at worst
+MAX_HANDSHAKES = 64              # per run: each may take 8 x --timeout at worst
 
 
 def choice(options) -> str:
