@@ -6,7 +6,6 @@ tests check the program and the Python side that reads it, not GSKit's
 decisions (docs/testing.md)."""
 import datetime
 import json
-import os
 import socket
 import threading
 

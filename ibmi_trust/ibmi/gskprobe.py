@@ -24,7 +24,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 from ibmi_trust.errors import ConfigError, IbmiApiError
 

@@ -68,7 +68,7 @@ def _client_line(report) -> str:
     """What the client will say, and who decided: the real OpenSSL or the model."""
     referee = report.referee or {}
     if referee.get("validator") == "gskit":
-        return _gskit_line(report, referee)
+        return _gskit_line(referee)
     who = "the real OpenSSL" if report.decided_by == "openssl" else "the %s" % (
         "model" if (report.validator or {}).get("kind") != "gskit" else "GSKit model")
     if referee.get("ran"):
@@ -88,7 +88,7 @@ def _client_line(report) -> str:
     return ""
 
 
-def _gskit_line(report, answer: dict) -> str:
+def _gskit_line(answer: dict) -> str:
     """GSKit's own handshake (GSKPROBE): what it said, or why the model decided."""
     if answer.get("decision") == "accepts":
         return "GSKit accepts this chain (gsk_secure_soc_init 0%s; decided by GSKit's own handshake)" % (
