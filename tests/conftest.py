@@ -4,8 +4,9 @@ import os
 
 import pytest
 
-# Postfix and Dovecot private instances (session fixtures: postfix, dovecot)
-pytest_plugins = ["peers"]
+# Postfix and Dovecot private instances (session fixtures: postfix, dovecot); the
+# GSKPROBE stand-in build (session fixtures: gskprobe_builder, gskprobe_binary)
+pytest_plugins = ["peers", "gskit_support"]
 
 
 @pytest.fixture(scope="session")

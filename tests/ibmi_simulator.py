@@ -333,6 +333,19 @@ class Simulator:
         self.xmlservice_installed = True                # library QXMLSERV (5770-DG1)
         self.current_user = "SIMUSER"
         self.profiles: Dict[str, dict] = {"SIMUSER": {"password_none": False, "status": "*ENABLED"}}
+        # GSKPROBE (cl/gskprobe.c): the ILE C compiler (CRTBNDC, 5770-WDS) and the system
+        # include files (QSYSINC, 5770-SS1 option 13) may be missing; CRTBNDC hands the source
+        # stream file to `gskprobe_builder` (the tests compile it with gcc against the OpenSSL
+        # stand-in of the gsk_* calls, tests/gskit_standin/) and the program's CALL runs that
+        # binary against the CAs this simulator's *SYSTEM (or an application) trusts.
+        self.c_compiler_installed = True
+        self.qsysinc_installed = True
+        self.gskprobe_builder: Optional[Callable[[str], Optional[str]]] = None
+        self.programs: Dict[str, Optional[str]] = {}    # "LIB/NAME" -> binary of a compiled C program
+        self.gskit_no_access = False                    # GSKit may not read the store (6003)
+        self.gskit_partner_chain = False                # GSK_PARTNER_CERT_INFO lists the whole chain
+        self.gskit_no_sni = False                       # a release without GSK_SSL_EXTN_SERVERNAME_REQUEST
+        self.program_calls: List[Tuple[str, List[str]]] = []
         self.joblog: List[dict] = []                    # the database server job's messages
         self.services = {name: {"SQL_OBJECT_TYPE": kind, "EARLIEST_POSSIBLE_RELEASE": "V7R3M0",
                                 "INITIAL_DB2_GROUP_LEVEL": level, "LATEST_DB2_GROUP_LEVEL": level}
@@ -637,6 +650,9 @@ class Simulator:
                 return None if self.history.exists(lib, name) else "CPF9801"
             if obj == "QSYS/QXMLSERV" and not self.xmlservice_installed:
                 return "CPF9801"
+            missing = self._chkobj_c_program(obj)
+            if missing is not None:
+                return missing or None
             lib, _, name = obj.partition("/")
             if name in ("ITRMSGF", "ITRCATRST") and lib != self.installed_library:
                 return "CPF9810"
@@ -652,6 +668,10 @@ class Simulator:
                 return MSGF_NOT_FOUND
         if verb == "DLTLIB":
             self.history.drop_library(re.search(r"LIB\(([^)]*)\)", command).group(1).upper())
+        if verb == "CRTBNDC":
+            return self._crtbndc(command)
+        if verb == "CALL":                  # rules may watch a CALL (return None); the program still runs
+            return self._call(command)
         if verb in ("CRTSRCPF", "CRTPF"):
             file_name = re.search(r"FILE\(([^)]*)\)", command).group(1).upper()
             ccsid = re.search(r"CCSID\((\d+)\)", command)
@@ -663,6 +683,88 @@ class Simulator:
                 if self.file_ccsids.get(file_name, self.job_ccsid) == 65535:
                     self.unconverted.append(member.group(1))    # 65535: copied without conversion
         return None
+
+    # -- GSKPROBE: CRTBNDC and its CALL -------------------------------------------------
+    def _chkobj_c_program(self, obj: str) -> Optional[str]:
+        """CHKOBJ of what install-objects needs for GSKPROBE: None = not one of these,
+        "" = found, else the message id (CPF9801 object, CPF9810 library not found)."""
+        if obj == "QSYS/CRTBNDC":
+            return "" if self.c_compiler_installed else "CPF9801"
+        if obj == "QSYSINC/H":
+            return "" if self.qsysinc_installed else "CPF9810"
+        if obj.endswith("/GSKPROBE"):
+            return "" if obj in self.programs else "CPF9801"
+        return None
+
+    # CRTBNDC (ILE C): https://www.ibm.com/docs/en/i/7.5?topic=commands-crtbndc
+    def _crtbndc(self, command: str) -> Optional[str]:
+        from ibmi_trust.ibmi import clsource
+
+        if not self.c_compiler_installed:
+            # the command itself is missing: CPD0030 (diagnostic), then CPF0006
+            self.joblog.append({"MESSAGE_ID": "CPD0030", "MESSAGE_TYPE": "DIAGNOSTIC",
+                                "MESSAGE_TEXT": "Command CRTBNDC in library *LIBL not found."})
+            return "CPF0006"
+        stmt = clsource.parse_statement(command)
+        program, source = stmt.text("PGM").upper(), stmt.text("SRCSTMF")
+        if not source or not os.path.isfile(source):
+            raise SimulatorDrift("CRTBNDC SRCSTMF must name an existing stream file, got %r" % source)
+        if not self.qsysinc_installed:
+            return "CZS2113"       # compilation failed (UNCONFIRMED id): <gskssl.h> not found
+        binary = self.gskprobe_builder(source) if self.gskprobe_builder is not None else None
+        if self.gskprobe_builder is not None and binary is None:
+            return "CZS2113"
+        self.programs[program] = binary
+        return None
+
+    def _call(self, command: str) -> Optional[str]:
+        from ibmi_trust.ibmi import clsource
+
+        stmt = clsource.parse_statement(command)
+        program = stmt.text("PGM").upper()
+        if program not in self.programs:
+            if program.endswith("/GSKPROBE"):
+                self.joblog.append({"MESSAGE_ID": "CPD0170", "MESSAGE_TYPE": "DIAGNOSTIC",
+                                    "MESSAGE_TEXT": "Program %s not found." % program})
+                return "CPF0001"
+            raise SimulatorDrift("CALL of a program the simulator does not know: %s" % program)
+        binary = self.programs[program]
+        if binary is None:
+            raise SimulatorDrift("CALL %s: no stand-in binary (set sim.gskprobe_builder before CRTBNDC)" % program)
+        # a character literal shorter than 32 characters is passed padded with blanks to 32;
+        # a longer one with its exact length (IBM i CL, CALL command, PARM)
+        params = [p if len(p) >= 32 else p.ljust(32) for p in clsource.string_literals(stmt.text("PARM"))]
+        self.program_calls.append((program, params))
+        env = dict(os.environ, GSKSTANDIN_STORES=self._gskit_stores())
+        for flag, name in ((self.gskit_no_access, "GSKSTANDIN_NO_ACCESS"),
+                           (self.gskit_partner_chain, "GSKSTANDIN_PARTNER_CHAIN"),
+                           (self.gskit_no_sni, "GSKSTANDIN_NO_SNI")):
+            if flag:
+                env[name] = "1"
+            else:
+                env.pop(name, None)
+        proc = subprocess.run([binary] + params, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=600)
+        if proc.returncode < 0:
+            return "CEE9901"       # the program ended abnormally (application error)
+        return None
+
+    def _gskit_stores(self) -> str:
+        """What GSKit would trust: the ENABLED CAs of *SYSTEM (SYSTEM.pem), and per
+        application the CAs QycdCheckCACertTrust says it trusts (app-ID.pem)."""
+        directory = self.root / "gskit-standin-stores"
+        if directory.exists():
+            shutil.rmtree(str(directory))
+        directory.mkdir(parents=True)
+        cas = [(label, cert) for label, cert, key in self.store().entries() if not key]
+        enabled = [(label, cert) for label, cert in cas if self.store().enabled(label) is not False]
+        (directory / "SYSTEM.pem").write_text("".join(cert.pem() for _l, cert in enabled), encoding="ascii")
+        for app in self.applications:
+            trusted = [cert for label, cert in enabled
+                       if self.ca_trusted_by(app["APPLICATION_ID"], label) in ("trusted", "own_list", "no_client_auth")]
+            (directory / ("app-%s.pem" % app["APPLICATION_ID"])).write_text(
+                "".join(cert.pem() for cert in trusted), encoding="ascii")
+        return str(directory)
 
     # -- XMLSERVICE ------------------------------------------------------------------
     def _xmlservice(self, xml_in: str) -> str:

@@ -24,10 +24,14 @@ from sim_history_tables import OBJECTS as HISTORY_OBJECTS
 PYTHON = "/QOpenSys/ibmi-trust/venv/bin/python3.9"
 CREATE = {"CRTLIB": ("LIB", "*LIB"), "CRTSRCPF": ("FILE", "*FILE"), "CRTDTAARA": ("DTAARA", "*DTAARA"),
           "CRTMSGF": ("MSGF", "*MSGF"), "CRTPNLGRP": ("PNLGRP", "*PNLGRP"), "CRTBNDCL": ("PGM", "*PGM"),
-          "CRTCMD": ("CMD", "*CMD")}
+          "CRTCMD": ("CMD", "*CMD"), "CRTBNDC": ("PGM", "*PGM")}
 DELETE = {"DLTLIB": ("LIB", "*LIB"), "DLTF": ("FILE", "*FILE"), "DLTDTAARA": ("DTAARA", "*DTAARA"),
           "DLTMSGF": ("MSGF", "*MSGF"), "DLTPNLGRP": ("PNLGRP", "*PNLGRP"), "DLTPGM": ("PGM", "*PGM"),
           "DLTCMD": ("CMD", "*CMD")}
+
+
+# what the operating system brings: the ILE C compiler's command and QSYSINC/H (GSKPROBE)
+SYSTEM_OBJECTS = {("QSYS/QSYS", "*LIB"), ("QSYS/CRTBNDC", "*CMD"), ("QSYS/QSYSINC", "*LIB"), ("QSYSINC/H", "*FILE")}
 
 
 class Catalog:
@@ -35,6 +39,7 @@ class Catalog:
 
     def __init__(self, sim):
         self.sim = sim
+        self.system = set(SYSTEM_OBJECTS)
         self.objects = set()
         sim.on_cl("CHKOBJ", self._chkobj)
         for verb in CREATE:
@@ -55,9 +60,10 @@ class Catalog:
         lib, _, name = obj.partition("/")
         if objtype == "*FILE" and name in HISTORY_OBJECTS:          # made by SQL: the simulator's Db2 knows them
             return None if self.sim.history.exists(lib, name) else "CPF9801"
-        if objtype != "*LIB" and ("QSYS/" + obj.split("/")[0], "*LIB") not in self.objects:
+        known = self.objects | self.system
+        if objtype != "*LIB" and ("QSYS/" + obj.split("/")[0], "*LIB") not in known:
             return "CPF9810"
-        return None if (obj, objtype) in self.objects else "CPF9801"
+        return None if (obj, objtype) in known else "CPF9801"
 
     def _create(self, command):
         key = self._key(command, CREATE)
@@ -86,7 +92,8 @@ def ibmi(tmp_path):
 EXPECTED = {("QSYS/ITRUST", "*LIB"), ("ITRUST/QITRSRC", "*FILE"), ("ITRUST/ITRPYTHON", "*DTAARA"),
             ("ITRUST/ITRMSGF", "*MSGF"), ("ITRUST/ITRHELP", "*PNLGRP"), ("ITRUST/ITRCHKC", "*PGM"),
             ("ITRUST/ITRDSPC", "*PGM"), ("ITRUST/ITRVFYC", "*PGM"), ("ITRUST/ITRSSLERR", "*PGM"), ("ITRUST/ITRCATRST", "*PGM"),
-            ("ITRUST/CHKTLSTRST", "*CMD"), ("ITRUST/DSPSSLRC", "*CMD"), ("ITRUST/VFYTLSTRST", "*CMD")}
+            ("ITRUST/CHKTLSTRST", "*CMD"), ("ITRUST/DSPSSLRC", "*CMD"), ("ITRUST/VFYTLSTRST", "*CMD"),
+            ("ITRUST/GSKPROBE", "*PGM")}
 
 
 HISTORY_TABLES = {"ITRUST/%s *FILE" % name for name in ("ITRRUN", "ITRHSHK", "ITRRUNCHN", "ITRCHNCRT", "ITRCERT",
@@ -156,10 +163,67 @@ def test_replace_recreates_objects(ibmi):
     start = len(sim.cl_log)
     report = Installer(session, "ITRUST").install(PYTHON, replace=True)
     verbs = _verbs(sim.cl_log[start:])
-    assert verbs.count("DLTPGM") == 5 and verbs.count("DLTCMD") == 3 and "DLTMSGF" in verbs
+    assert verbs.count("DLTPGM") == 6 and verbs.count("DLTCMD") == 3 and "DLTMSGF" in verbs
     assert "CRTLIB" not in verbs and "CRTSRCPF" not in verbs      # library and source file are kept
     assert len(report.created) == len(EXPECTED) - 3 and catalog.objects == EXPECTED
     assert HISTORY_TABLES <= set(report.present)                   # the history's tables are never replaced
+
+
+def test_gskit_prober_is_compiled_from_the_c_stream_file(ibmi):
+    sim, catalog, session = ibmi
+    report = Installer(session, "ITRUST").install(PYTHON)
+    crtbndc = [clsource.parse_statement(c) for c in sim.cl_log if c.startswith("CRTBNDC ")]
+    assert len(crtbndc) == 1 and crtbndc[0].text("PGM") == "ITRUST/GSKPROBE"
+    source = crtbndc[0].text("SRCSTMF")
+    assert source.endswith("gskprobe.c") and os.path.isfile(source)
+    with open(source, encoding="ascii") as handle:                # plain ASCII, as CRTBNDC reads it
+        text = handle.read()
+    assert "#include <gskssl.h>" in text and "gsk_secure_soc_init(session)" in text
+    # the prerequisites are checked first: the compiler's command and QSYSINC/H(GSKSSL)
+    assert "CHKOBJ OBJ(QSYS/CRTBNDC) OBJTYPE(*CMD)" in sim.cl_log
+    assert "CHKOBJ OBJ(QSYSINC/H) OBJTYPE(*FILE) MBR(GSKSSL)" in sim.cl_log
+    assert report.gskit_proof == "available: ITRUST/GSKPROBE" and report.warnings == []
+    assert "ITRUST/GSKPROBE *PGM" in report.created
+
+
+@pytest.mark.parametrize("missing, words", [
+    (("QSYS/CRTBNDC", "*CMD"), "the ILE C compiler (command CRTBNDC"),
+    (("QSYSINC/H", "*FILE"), "the system include files (library QSYSINC, 5770-SS1 option 13"),
+])
+def test_without_a_c_compiler_or_qsysinc_the_rest_installs_and_says_so(ibmi, missing, words):
+    sim, catalog, session = ibmi
+    catalog.system.discard(missing)
+    report = Installer(session, "ITRUST").install(PYTHON)
+    assert catalog.objects == EXPECTED - {("ITRUST/GSKPROBE", "*PGM")}
+    assert not any(c.startswith("CRTBNDC ") for c in sim.cl_log)
+    assert len(report.warnings) == 1 and words in report.warnings[0]
+    assert "ITRUST/GSKPROBE (the GSKit prober) was not built" in report.warnings[0]
+    assert "`ibmi-trust install-objects --library ITRUST` again" in report.warnings[0]
+    assert report.gskit_proof.startswith("unavailable: ") and words in report.gskit_proof
+    catalog.system.add(missing)                                   # installed later: a re-run builds it
+    again = Installer(session, "ITRUST").install(PYTHON)
+    assert again.created == ["ITRUST/GSKPROBE *PGM"] and again.warnings == []
+
+
+def test_a_failed_compile_is_a_warning_not_a_failed_install(ibmi):
+    sim, catalog, session = ibmi
+    sim._cl_rules.insert(0, ("CRTBNDC ", lambda command: "CZS2113"))     # before the catalog records it
+    report = Installer(session, "ITRUST").install(PYTHON)
+    assert catalog.objects == EXPECTED - {("ITRUST/GSKPROBE", "*PGM")}
+    assert "CRTBNDC failed with CZS2113" in report.warnings[0] and "spooled file GSKPROBE" in report.warnings[0]
+    assert report.gskit_proof.startswith("unavailable: CRTBNDC failed")
+
+
+def test_the_simulator_itself_refuses_crtbndc_without_the_compiler(tmp_path):
+    sim = Simulator(tmp_path)
+    sim.c_compiler_installed = False
+    session = IbmiSession(connection=sim.connection())
+    report = Installer(session, "ITRUST").install(PYTHON)       # no catalog: the simulator's own CHKOBJ
+    assert report.gskit_proof.startswith("unavailable: the ILE C compiler")
+    with pytest.raises(IbmiApiError) as info:
+        session.run_cl("CRTBNDC PGM(ITRUST/GSKPROBE) SRCSTMF('%s')" % os.path.join(
+            os.path.dirname(objects.__file__), "..", "..", "cl", "gskprobe.c"))
+    assert info.value.message_id == "CPF0006"
 
 
 def test_message_file_is_all_or_nothing(ibmi):

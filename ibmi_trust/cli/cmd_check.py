@@ -1,8 +1,8 @@
 """ibmi-trust check TARGET: would this server's chains verify against the store?"""
 import click
 
-from ibmi_trust.cli.common import (history_options, pass_params, probe_options, rate_options, sourcing_options,
-                                   store_options, validator_options)
+from ibmi_trust.cli.common import (history_options, pass_params, probe_options, proof_option, rate_options,
+                                   sourcing_options, store_options, validator_options)
 
 
 @click.command("check")
@@ -13,6 +13,10 @@ from ibmi_trust.cli.common import (history_options, pass_params, probe_options, 
 @sourcing_options
 @validator_options
 @history_options
+@proof_option
+@click.option("--app-id", metavar="ID",
+              help="IBM i: the application (DCM ID) that fails: GSKit's handshake uses its ID, so its CA trust "
+                   "list applies.")
 @click.option("--warn-days", type=click.IntRange(0, 3650), default=30, show_default=True,
               help="WARNING when a certificate on a path (anchors included) expires within N days.")
 @click.option("--ssl-rc", metavar="CODE", help="The return code the failing program saw (e.g. -23): say if the findings explain it.")

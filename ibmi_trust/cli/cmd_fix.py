@@ -3,8 +3,8 @@ import sys
 
 import click
 
-from ibmi_trust.cli.common import (history_options, pass_params, probe_options, rate_options, sourcing_options,
-                                   store_options, validator_options)
+from ibmi_trust.cli.common import (history_options, pass_params, probe_options, proof_option, rate_options,
+                                   sourcing_options, store_options, validator_options)
 
 
 @click.command("fix")
@@ -15,8 +15,10 @@ from ibmi_trust.cli.common import (history_options, pass_params, probe_options, 
 @sourcing_options
 @validator_options
 @history_options
+@proof_option
 @click.option("--app-id", metavar="ID",
-              help="IBM i: the application (DCM ID) that fails; its CA trust list is checked for the new CAs.")
+              help="IBM i: the application (DCM ID) that fails; its CA trust list is checked for the new CAs, "
+                   "and GSKit's handshakes use its ID.")
 @click.option("--add-to-trust-list", is_flag=True,
               help="IBM i, with --app-id: consent to add the new CAs to the application's CA trust list when "
                    "that list restricts trust and lacks them (never done to an empty list, which trusts every "
@@ -35,8 +37,10 @@ def command(ctx, params):
 
     CApath and bundle stores are judged as OpenSSL judges them, the plan is
     checked by the real `openssl verify`, and the proof is a real verifying
-    TLS handshake ("proof: OpenSSL handshake"). *SYSTEM and .KDB stores use
-    the GSKit model ("proof: GSKit model").
+    TLS handshake ("proof: OpenSSL handshake"). *SYSTEM and .KDB stores are
+    proven by GSKit's own handshake where install-objects built GSKPROBE
+    ("proof: GSKit handshake"), else by the GSKit model ("proof: GSKit
+    model", with the reason).
 
     A root is imported only from the root program (--roots, or the default
     one) or when its SHA-256 was approved with --trust-root.

@@ -36,6 +36,8 @@ def print_report(report, as_json: bool) -> None:
         click.echo("nothing to do in %s" % report.library)
     if report.record:
         click.echo("%-16s %s" % ("install record", report.record))
+    if report.gskit_proof:
+        click.echo("%-16s %s" % ("GSKit proof", report.gskit_proof))
     for warning in report.warnings:
         click.echo("warning: %s" % warning, err=True)
 
@@ -57,7 +59,9 @@ def print_report(report, as_json: bool) -> None:
 @click.pass_context
 def command(ctx, library, python, replace, job_user, history_users, data_dir, verbose, as_json):
     """Create CHKTLSTRST, DSPSSLRC, VFYTLSTRST, their programs, the message
-    file ITRMSGF and the F1 help in LIBRARY (IBM i only; docs/ibmi-install.md).
+    file ITRMSGF, the F1 help and the GSKit prober GSKPROBE in LIBRARY (IBM i
+    only; docs/ibmi-install.md). GSKPROBE needs the ILE C compiler and
+    QSYSINC; without them a warning says so and the rest installs.
 
     Objects that exist are left alone, so running it twice is safe. The
     library is recorded beside the interpreter (etc/ibmi-trust/install.json)

@@ -100,6 +100,13 @@ def build_history(history_spec=None, no_history=False, history_window=30, histor
     return Journal.open(settings)
 
 
+proof_option = click.option(
+    "--proof", type=click.Choice(["gskit", "model"]), default=None,
+    help="*SYSTEM/.KDB: judge and prove with GSKit's own handshake (the program GSKPROBE, built by "
+         "install-objects) or with the GSKit model alone [default: gskit where GSKPROBE is installed, else the "
+         "model, and the output says why].")
+
+
 def build_validator_options(seclevel=None, no_check_name=False, **_ignored):
     from ibmi_trust.analyse.validators import ValidatorOptions
 
@@ -176,6 +183,7 @@ def build_check_options(params: dict, *, sourcing: bool = True, history=None, co
         validator_options=build_validator_options(**params),
         history=history,
         command=command,
+        proof=params.get("proof") or "auto",
     )
 
 

@@ -31,6 +31,15 @@ ODBC connection; no XMLSERVICE needed):
   LIB/ITRCATRST      *PGM     CRTBNDCL: QycdCheckCACertTrust for one label,
                               for --app-id (its list of label pointers is
                               beyond XMLSERVICE; ibmi_trust.ibmi.trust_check)
+  LIB/GSKPROBE       *PGM     CRTBNDC SRCSTMF(cl/gskprobe.c): the GSKit prober,
+                              the proof of check and fix on *SYSTEM (ibmi_trust.
+                              ibmi.gskprobe). Built only where the ILE C compiler
+                              (CRTBNDC) and the system include files (QSYSINC/H,
+                              5770-SS1 option 13: GSKSSL) are installed; else a
+                              warning says so, everything else installs, and the
+                              proof is reported as unavailable. GSKit is in
+                              QSYS/QSOSSLSR, bound through the system binding
+                              directory like every system API.
 
 Idempotent: an object that exists (CHKOBJ) is left alone, so a second run
 creates nothing; --replace deletes and re-creates them (after an upgrade).
@@ -97,6 +106,14 @@ COMMANDS = (
 PROGRAMS = tuple(c.cpp for c in COMMANDS)
 # compiled after the commands: ITRSSLERR runs CHKTLSTRST; ITRCATRST wraps QycdCheckCACertTrust
 CALLABLE_PROGRAMS = ("ITRSSLERR", "ITRCATRST")
+# the GSKit prober, from a C stream file; what it needs to compile, each with what provides it
+C_PROGRAM = "GSKPROBE"
+C_PREREQUISITES = (
+    ("QSYS/CRTBNDC", "*CMD", "", "the ILE C compiler (command CRTBNDC; licensed program 5770-WDS, ILE compilers)"),
+    ("QSYSINC/H", "*FILE", "GSKSSL", "the system include files (library QSYSINC, 5770-SS1 option 13 "
+                                     "System Openness Includes: member H(GSKSSL))"),
+)
+MEMBER_NOT_FOUND = "CPF9815"
 
 
 def source_name(member: str, kind: str) -> str:
@@ -116,11 +133,12 @@ class Report:
     deleted: List[str] = field(default_factory=list)
     record: str = ""                                      # install record written (or removed)
     warnings: List[str] = field(default_factory=list)     # each with the command that fixes it
+    gskit_proof: str = ""                                 # "available: LIB/GSKPROBE" or "unavailable: why"
 
     def as_dict(self) -> dict:
         return {"schema_version": 1, "library": self.library, "created": self.created, "present": self.present,
                 "updated": self.updated, "deleted": self.deleted, "record": self.record,
-                "warnings": self.warnings}
+                "warnings": self.warnings, "gskit_proof": self.gskit_proof or None}
 
 
 def check_library_name(library: str) -> str:
@@ -220,6 +238,7 @@ class Installer:
                          "DLTCMD CMD(%s)")
         for pgm in CALLABLE_PROGRAMS:
             self._ensure(pgm, "*PGM", lambda pgm=pgm: self._compile(pgm), replace, "DLTPGM PGM(%s)")
+        self.gskit_prober(replace)
         if self._added_to_library_list:
             self.run_allowing("RMVLIBLE LIB(%s)" % self.lib, ("CPF2104",))
         self._history_tables()
@@ -331,6 +350,44 @@ class Installer:
         self.run("CRTBNDCL PGM(%s) SRCFILE(%s) SRCMBR(%s) TEXT(%s)"
                  % (self.qualified(pgm), self.qualified(SOURCE_FILE), pgm, _q("ibmi-trust " + pgm)))
 
+    def gskit_prober(self, replace: bool = False) -> None:
+        """GSKPROBE from cl/gskprobe.c where a C compiler and QSYSINC are here; else a
+        warning, and the rest of the installation stands."""
+        label = "%s *PGM" % self.qualified(C_PROGRAM)
+        present = self.exists(C_PROGRAM, "*PGM")
+        if present and not replace:
+            self.report.present.append(label)
+            self.report.gskit_proof = "available: %s" % self.qualified(C_PROGRAM)
+            return
+        missing = [what for obj, objtype, member, what in C_PREREQUISITES
+                   if not self.run_allowing("CHKOBJ OBJ(%s) OBJTYPE(%s)%s" % (obj, objtype, " MBR(%s)" % member
+                                                                                if member else ""),
+                                            NOT_FOUND + (MEMBER_NOT_FOUND,))]
+        if missing:
+            self._no_prober("%s %s not installed" % (" and ".join(missing), "is" if len(missing) == 1 else "are"))
+            return
+        source = os.path.join(self.cl_dir, "gskprobe.c")
+        if not os.path.isfile(source):
+            raise ConfigError("source %s is missing from the package" % source)
+        if present:
+            self.run("DLTPGM PGM(%s)" % self.qualified(C_PROGRAM))
+        try:
+            self.run("CRTBNDC PGM(%s) SRCSTMF(%s) OUTPUT(*PRINT) TEXT('ibmi-trust GSKit prober')"
+                     % (self.qualified(C_PROGRAM), _q(source)))
+        except IbmiApiError as exc:
+            self._no_prober("CRTBNDC failed with %s (the compiler listing is the spooled file %s of this job)"
+                            % (exc.message_id or exc.message, C_PROGRAM))
+            return
+        self.report.created.append(label)
+        self.report.gskit_proof = "available: %s" % self.qualified(C_PROGRAM)
+
+    def _no_prober(self, why: str) -> None:
+        self.report.gskit_proof = "unavailable: %s" % why
+        self.report.warnings.append(
+            "%s (the GSKit prober) was not built: %s. Everything else is installed; check and fix on *SYSTEM "
+            "judge by the GSKit model and say that the GSKit handshake is unavailable. After installing it, run "
+            "`ibmi-trust install-objects --library %s` again" % (self.qualified(C_PROGRAM), why, self.lib))
+
     def _create_command(self, cmd: Command) -> None:
         self.copy_member(cmd.name, "cmd")
         self.run("CRTCMD CMD(%s) PGM(%s) SRCFILE(%s) SRCMBR(%s) PRDLIB(%s) HLPPNLGRP(%s) HLPID(*CMD) TEXT(%s)"
@@ -339,7 +396,8 @@ class Installer:
 
     # -- uninstall ------------------------------------------------------------
     def uninstall(self, delete_library: bool = False) -> Report:
-        objects = ([(p, "*PGM", "DLTPGM PGM(%s)") for p in CALLABLE_PROGRAMS]
+        objects = ([(C_PROGRAM, "*PGM", "DLTPGM PGM(%s)")]
+                   + [(p, "*PGM", "DLTPGM PGM(%s)") for p in CALLABLE_PROGRAMS]
                    + [(c.name, "*CMD", "DLTCMD CMD(%s)") for c in COMMANDS]
                    + [(p, "*PGM", "DLTPGM PGM(%s)") for p in PROGRAMS]
                    + [(PANEL_GROUP, "*PNLGRP", "DLTPNLGRP PNLGRP(%s)"), (MSGF, "*MSGF", "DLTMSGF MSGF(%s)"),

@@ -18,8 +18,12 @@ host; a name mismatch is reported by the analysis, not a reason to roll
 back, since no store change can cure it. Python's client refuses partial
 wildcards (`f*.example.com`), which OpenSSL's defaults allow.
 
-*SYSTEM and .KDB stores: the proof is the GSKit model re-run on the chains
-(a model; the output says "proof: GSKit model").
+*SYSTEM and .KDB stores: GSKit's own handshakes (GSKPROBE, prove_by_gskit
+below) over every address x SNI combination, with the application's ID when
+--app-id is given ("proof: GSKit handshake"); where GSKPROBE is not
+installed (no C compiler, no QSYSINC) or --proof model is asked for, the
+GSKit model re-run on a new probe, and the output says so ("proof: GSKit
+model", with the reason the handshake was not made).
 """
 import hashlib
 import math
@@ -35,6 +39,7 @@ from ibmi_trust.probe.wire import Wire
 
 KIND_HANDSHAKE = "OpenSSL handshake"
 KIND_GSKIT = "GSKit model"
+KIND_GSKIT_HANDSHAKE = "GSKit handshake"
 MAX_PER_COMBINATION = 30         # handshakes to meet every variant a combination served
 CONNECT_RETRIES = 2
 
@@ -48,10 +53,15 @@ class Proof:
     proven: Dict[int, str] = field(default_factory=dict)     # chain number -> how it was proven
     handshakes: int = 0
     notes: List[str] = field(default_factory=list)
+    gskit: Optional[dict] = None          # GSKit handshake: the program's run (ibmi.gskprobe.Run.to_json())
+    run: object = None                    # GSKit handshake: the Run itself (not in the JSON twice)
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "ok": self.ok, "failures": list(self.failures), "handshakes": self.handshakes,
-                "proven": {str(k): v for k, v in sorted(self.proven.items())}, "notes": list(self.notes)}
+        out = {"kind": self.kind, "ok": self.ok, "failures": list(self.failures), "handshakes": self.handshakes,
+               "proven": {str(k): v for k, v in sorted(self.proven.items())}, "notes": list(self.notes)}
+        if self.gskit is not None:
+            out["gskit"] = self.gskit
+        return out
 
 
 def chain_id(ders) -> str:
@@ -153,6 +163,69 @@ def prove_by_handshakes(target, probe_result, variants, store_location: dict, va
 
 
 _NO_HANDSHAKE = "could not complete a handshake"
+
+
+def prove_by_gskit(target, probe_result, variants, setting) -> Proof:
+    """GSKit's own handshakes after an import into *SYSTEM (or a .KDB): every
+    address x SNI combination that served a chain (repeated where it served
+    several), and once each combination that served none. `variants` are the
+    chains seen before, judged against the store as it is now (the GSKit
+    model); GSKit's answers are settled into them, so they become the
+    after-state. A chain GSKit's handshakes did not meet again keeps the
+    model's verdict, and the proof says so."""
+    from ibmi_trust.analyse.model import TRUSTED, UNCONFIRMED
+    from ibmi_trust.jobs import gskit
+
+    requests, combo_of = gskit.plan(probe_result, variants, target, setting, include_unserved=True)
+    run = setting.runner.run(requests)
+    matched = gskit.settle_all(run, variants, combo_of, setting)
+    proof = Proof(ok=True, failures=[], kind=KIND_GSKIT_HANDSHAKE, handshakes=len(run.handshakes),
+                  gskit=run.to_json(), run=run)
+    proof.notes.append("answered by %s" % run.describe())
+    proof.failures.extend("GSKPROBE: %s" % error for error in run.errors)
+    served = gskit.served_counts(variants)
+    attributed = {h.id for hs in matched.by_variant.values() for h in hs}
+    for key, handshakes in matched.by_combo.items():
+        where = "%s %s" % (key[0], "sni=" + key[1] if key[1] else "no-sni")
+        environment = [h for h in handshakes if h.decision == "environment"]
+        decided = [h for h in handshakes if h.decision in ("accepts", "rejects")]
+        if environment:
+            proof.failures.append("%s: GSKit could not open %s: %s" % (where, setting.store_field,
+                                                                        environment[0].words()))
+        elif key in served and not decided:
+            proof.failures.append("%s: %s to prove it: %s" % (where, _NO_HANDSHAKE, handshakes[0].words()))
+        elif key not in served and not decided:
+            proof.notes.append("%s still does not complete a handshake" % where)
+        elif key not in served:
+            rejected = [h for h in decided if h.decision == "rejects" and h.id not in attributed]
+            if rejected:
+                proof.failures.append("%s (served no chain before the import): %s" % (where, rejected[0].words()))
+            else:
+                proof.notes.append("%s now serves a chain, and GSKit accepts it" % where)
+    for h in matched.new_chains + matched.unattributed:
+        if h.decision == "rejects":
+            proof.failures.append("%s %s: %s on a chain %s" % (h.address, "sni=" + h.sni if h.sni else "no-sni",
+                                                                h.words(), "not seen before" if h in
+                                                                matched.new_chains else "it did not name"))
+        else:
+            proof.notes.append("%s served a chain not seen before the import; GSKit accepts it" % h.address)
+    app = setting.store_field[4:] if setting.store_field.startswith("app:") else None
+    for v in variants:
+        answer = v.report.referee or {}
+        if answer.get("decision") == "rejects":
+            proof.failures.append("chain %d: GSKit rejects it%s: %s%s" % (
+                v.index, " with application ID %s" % app if app else "", answer.get("words"),
+                " (the application's CA trust list may lack the new CAs: --add-to-trust-list consents to adding "
+                "them)" if app else ""))
+        elif answer.get("decision") == "accepts":
+            proof.proven[v.index] = KIND_GSKIT_HANDSHAKE
+        elif v.report.verdict in (TRUSTED, UNCONFIRMED):
+            proof.proven[v.index] = "GSKit model (GSKit's handshakes did not meet it again: %s)" % answer.get("reason")
+        else:
+            proof.failures.append("chain %d: GSKit's handshakes did not meet it again (%s) and the GSKit model "
+                                  "says %s" % (v.index, answer.get("reason"), v.report.verdict))
+    proof.ok = not proof.failures
+    return proof
 
 
 NAME_CODES = (62, 64)             # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH

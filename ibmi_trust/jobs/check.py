@@ -24,6 +24,7 @@ class CheckOptions:
     referee: bool = True                    # ask the real OpenSSL when it is here (OpenSSL-profile stores)
     history: object = None                  # ibmi_trust.history.journal.Journal, None = no history
     command: str = "check"                  # what the history records the run as
+    proof: str = "auto"                     # *SYSTEM/.KDB: gskit | model | auto (GSKit when GSKPROBE is installed)
 
 
 @dataclass
@@ -81,6 +82,7 @@ class CheckResult:
     validator: dict = field(default_factory=dict)      # the validator's to_json()
     referee: Optional[str] = None           # the openssl that refereed, or why none did
     history: Optional[dict] = None          # Journal.to_json(): window, guarantee, new, warnings
+    gskit: Optional[dict] = None            # *SYSTEM/.KDB: GSKit's own handshakes (jobs.gskit.Referee)
 
     @property
     def exit_code(self) -> int:
@@ -125,6 +127,7 @@ class CheckResult:
             "validator": dict(self.validator),
             "referee": self.referee,
             "history": self.history,
+            "gskit": self.gskit,
         }
 
 
@@ -231,12 +234,16 @@ def run_check(target, options: CheckOptions, *, store=None, views=None,
     variants = analyse_probe(judged, view, target, options, validator=validator, store=store)
     if journal is not None:
         journal.flag_changes(recalled, variants)
+    from ibmi_trust.jobs.gskit import referee_check
+
+    gskit = referee_check(target, result, variants, store, options)        # *SYSTEM/.KDB: GSKit decides
     problems = problems_so_far()
     status = st.worst(v.status for v in variants) if variants else st.UNKNOWN
     check = CheckResult(target=target, store_spec=spec, status=status, variants=variants, probe=result,
                         store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at,
                         error=None if variants else "no chain captured", validator=validator.to_json(),
-                        referee=referee_words(store, validator, options))
+                        referee=gskit.words() if gskit else referee_words(store, validator, options),
+                        gskit=gskit.to_json() if gskit else None)
     if journal is not None:
         journal.record(recalled, result, check, options.command)
         check.history = journal.to_json(recalled)

@@ -8,8 +8,10 @@ import with backup, prove, roll back when the proof fails.
          chain failing is refused, nothing written
       -> confirm -> store.add (lock, backup, atomic write, re-read)
       -> proof (importer.proof): real verifying handshakes for CApath and
-         bundle stores ("proof: OpenSSL handshake"); the GSKit model re-run
-         on a re-probe for *SYSTEM and .KDB ("proof: GSKit model")
+         bundle stores ("proof: OpenSSL handshake"); GSKit's own handshakes
+         (GSKPROBE) for *SYSTEM and .KDB ("proof: GSKit handshake"), or, where
+         that program is not installed or --proof model is asked for, the
+         GSKit model re-run on a re-probe ("proof: GSKit model", and why)
       -> kept, or the backup is put back (RolledBack)
 
 Refusals and roll-backs raise FixRefused / RolledBack (exit 5 / 6) with the
@@ -105,6 +107,7 @@ def run_fix(target, options: CheckOptions, *, approved_roots=(), dry_run: bool =
             result.messages.append("every chain is already trusted: nothing to import")
             return result
         validator = validator_for(store, options)
+        _refuse_without_gskit_environment(result, target)
         result.overlay = _check_on_scratch_copy(store, plan, before, validator, options)
         if result.overlay is not None:
             from ibmi_trust.importer.overlay import scratch_note
@@ -138,6 +141,21 @@ def _refuse(result: FixResult, message: str, hint: str = "") -> None:
     raise error
 
 
+def _refuse_without_gskit_environment(result: FixResult, target) -> None:
+    """GSKit could not open the store (or the application) before the import: its
+    proof could never pass, so nothing is written."""
+    run = (result.before.gskit or {}).get("run") or {}
+    handshakes = run.get("handshakes") or []
+    if handshakes and all(h.get("decision") == "environment" for h in handshakes):
+        first = handshakes[0]
+        gsk = first.get("gsk") or {}
+        _refuse(result, "GSKit cannot open %s for %s (%s %s: %s), so an import could not be proven; nothing was "
+                "changed" % (first.get("store"), target.display(), gsk.get("code"), gsk.get("constant"),
+                             first.get("gsk_strerror")),
+                hint="`ibmi-trust explain %s` says what to do; --proof model proves by the GSKit model alone"
+                % gsk.get("code"))
+
+
 def _check_on_scratch_copy(store, plan, before: CheckResult, validator, options: CheckOptions):
     from ibmi_trust.importer import overlay
 
@@ -157,7 +175,7 @@ def _apply(result: FixResult, target, options: CheckOptions, store, validator, a
     announce("importing %d certificate(s) into %s" % (len(plan.items), store.spec))
 
     def prove():
-        announce("proving every chain now verifies (%s)" % _proof_kind(validator, store))
+        announce("proving every chain now verifies (%s)" % _proof_kind(validator, store, result.before))
         result.proof = _prove(target, options, store, validator, result.before)
         _prove_historic(result.proof, result.before, store, validator, options)
         return result.proof
@@ -183,11 +201,15 @@ def _apply(result: FixResult, target, options: CheckOptions, store, validator, a
             target, options, store, validator, result.before)
 
 
-def _proof_kind(validator, store) -> str:
+def _proof_kind(validator, store, before: CheckResult = None) -> str:
     from ibmi_trust.analyse.referee import store_location
-    from ibmi_trust.importer.proof import KIND_GSKIT, KIND_HANDSHAKE
+    from ibmi_trust.importer.proof import KIND_GSKIT, KIND_GSKIT_HANDSHAKE, KIND_HANDSHAKE
 
-    return KIND_HANDSHAKE if validator.kind == "openssl" and store_location(store) else KIND_GSKIT
+    if validator.kind == "openssl" and store_location(store):
+        return KIND_HANDSHAKE
+    if ((before.gskit if before is not None else None) or {}).get("run") is not None:
+        return KIND_GSKIT_HANDSHAKE
+    return KIND_GSKIT
 
 
 def _prove(target, options: CheckOptions, store, validator, before: CheckResult):
@@ -200,16 +222,41 @@ def _prove(target, options: CheckOptions, store, validator, before: CheckResult)
         referee = cached() if options.referee else None
         return prove_by_handshakes(target, before.probe, before.variants, location, validator,
                                    referee=referee, now=utc(None))
-    # *SYSTEM / .KDB: probe again and judge with the GSKit model (a model, and said so)
+    from ibmi_trust.jobs import gskit
+
+    setting = gskit.setting_for(store, options, target) if gskit.applies(store) else None
+    if setting is not None and setting.runner is not None and (before.gskit or {}).get("run") is not None:
+        return _prove_by_gskit(target, options, store, validator, before, setting)
+    # *SYSTEM / .KDB without GSKPROBE: probe again and judge with the GSKit model (a model, and said so)
     again = run_check(target, CheckOptions(store_spec=options.store_spec, store_options=options.store_options,
                                            probe_options=options.probe_options, sourcing=None,
                                            warn_days=options.warn_days, validator_options=options.validator_options,
-                                           referee=options.referee), store=store)
+                                           referee=options.referee, proof=options.proof), store=store)
     failures = ["chain %d: %s" % (v.index, v.report.verdict) for v in again.variants
                 if v.report.verdict not in ("trusted", "unconfirmed")]
     if again.status == st.UNKNOWN:
         failures.append("could not probe: %s" % (again.error or "unknown"))
-    return Proof(ok=not failures, failures=failures, kind=KIND_GSKIT, detail=again)
+    proof = Proof(ok=not failures, failures=failures, kind=KIND_GSKIT, detail=again)
+    if setting is not None:
+        proof.notes.append("the GSKit handshake was not made (%s): this proof is the GSKit model's"
+                           % (setting.reason or (before.gskit or {}).get("error") or "unavailable"))
+    return proof
+
+
+def _prove_by_gskit(target, options: CheckOptions, store, validator, before: CheckResult, setting):
+    """GSKit's handshakes prove the import; the chains seen before, judged against the
+    store as it is now, take GSKit's answers and are the after-state."""
+    from ibmi_trust.importer.proof import prove_by_gskit
+    from ibmi_trust.jobs.gskit import Referee
+
+    after = _reanalyse(target, options, store, validator, before)
+    proof = prove_by_gskit(target, before.probe, after.variants, setting)
+    after.status = st.worst(v.status for v in after.variants) if after.variants else st.UNKNOWN
+    referee = Referee(available=True, program=setting.runner.describe(), run=proof.run)
+    after.referee = referee.words()
+    after.gskit = referee.to_json()
+    proof.detail = after
+    return proof
 
 
 def _prove_historic(proof, before: CheckResult, store, validator, options: CheckOptions) -> None:

@@ -106,6 +106,8 @@ def _validator_lines(result) -> List[str]:
 def _client_line(report) -> str:
     """What the client will say, and who decided: the real OpenSSL or the model."""
     referee = report.referee or {}
+    if referee.get("validator") == "gskit":
+        return _gskit_line(referee)
     who = "the real OpenSSL" if report.decided_by == "openssl" else "the %s" % (
         "model" if (report.validator or {}).get("kind") != "gskit" else "GSKit model")
     if referee.get("ran"):
@@ -123,6 +125,17 @@ def _client_line(report) -> str:
     if (report.validator or {}).get("kind") == "gskit":
         return "verdict of the GSKit model (a model of IBM i System TLS, not GSKit itself)"
     return ""
+
+
+def _gskit_line(answer: dict) -> str:
+    """GSKit's own handshake (GSKPROBE): what it said, or why the model decided."""
+    if answer.get("decision") == "accepts":
+        return "GSKit accepts this chain (gsk_secure_soc_init 0%s; decided by GSKit's own handshake)" % (
+            ", " + answer["protocol"] if answer.get("protocol") else "")
+    if answer.get("decision") == "rejects":
+        return "GSKit rejects it: %s: %s (decided by GSKit's own handshake)" % (
+            answer.get("words"), answer.get("gsk_strerror") or "")
+    return "verdict of the GSKit model (GSKit's handshakes gave no verdict: %s)" % (answer.get("reason") or "?")
 
 
 def _failure_lines(failures) -> List[str]:

@@ -31,6 +31,14 @@ its history tables are created if missing) the Db2 for i history: every
 sql/history_*.sql statement on the real Db2, autocommit writes into tables
 that are not journaled, a duplicate MERGE, TIMESTAMP round trips and
 retention.
+
+GSKPROBE (issue 15), with IBMI_TRUST_LIVE_LIBRARY and
+IBMI_TRUST_LIVE_GSKIT_TARGET=host:port (a mail server you may probe, e.g.
+your relay): builds the program with CRTBNDC into that library, probes the
+server through GSKit against *SYSTEM (read-only) with and without SNI, and
+prints every result line; IBMI_TRUST_LIVE_GSKIT_EXPECT=trusted or a GSKit
+code (e.g. 6000) makes it assert GSKit's answer. Its output calibrates the
+stand-in (docs/verify-on-your-system.md, "GSKit's own handshake").
 """
 import hashlib
 import os
@@ -246,3 +254,36 @@ def test_db2_history_tables_and_every_statement(session):
     retention.forget(store.location)
     retention.prune_once(store, now, 90)
     assert [r.run_id for r in store.runs(key, epoch)] == [new, again]
+
+
+@pytest.mark.skipif(not (os.environ.get("IBMI_TRUST_LIVE_LIBRARY") and os.environ.get("IBMI_TRUST_LIVE_GSKIT_TARGET")),
+                    reason="needs IBMI_TRUST_LIVE_LIBRARY and IBMI_TRUST_LIVE_GSKIT_TARGET=host:port")
+def test_gskprobe_builds_and_asks_gskit_about_a_known_server(session):
+    import json
+    import socket
+
+    from ibmi_trust.ibmi import gskprobe
+    from ibmi_trust.ibmi.objects import Installer
+    from ibmi_trust.probe import Target
+
+    library = os.environ["IBMI_TRUST_LIVE_LIBRARY"].upper()
+    installer = Installer(session, library, progress=lambda line: print("CL:", line))
+    installer.gskit_prober(replace=True)
+    print("install-objects:", installer.report.gskit_proof, installer.report.warnings)
+    assert installer.report.gskit_proof == "available: %s/%s" % (library, gskprobe.PROGRAM)
+    target = Target.parse(os.environ["IBMI_TRUST_LIVE_GSKIT_TARGET"])
+    address = socket.getaddrinfo(target.host, target.port, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+    requests = [gskprobe.ProbeRequest(rid, address, target.port, target.dialogue, sni, "*SYSTEM", timeout=15)
+                for rid, sni in (("sni", target.host), ("nosni", None))]
+    run = gskprobe.ProgramRunner(session, library).run(requests)
+    print("implementation:", run.implementation, "| errors:", run.errors)
+    for h in run.handshakes:
+        print(json.dumps(h.to_json()))
+    assert run.complete and not run.is_standin and run.implementation == "IBM i System TLS (GSKit)"
+    assert [h.id for h in run.handshakes] == ["sni", "nosni"]
+    assert all(h.stage == "handshake" for h in run.handshakes), "GSKit was not reached"
+    expect = os.environ.get("IBMI_TRUST_LIVE_GSKIT_EXPECT", "")
+    if expect == "trusted":
+        assert all(h.ok for h in run.handshakes)
+    elif expect:
+        assert all(h.gsk_rc == int(expect) for h in run.handshakes)
