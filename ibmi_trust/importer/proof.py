@@ -20,6 +20,17 @@ wildcards (`f*.example.com`), which OpenSSL's defaults allow.
 
 *SYSTEM and .KDB stores: the proof is the GSKit model re-run on the chains
 (a model; the output says "proof: GSKit model").
+
+`fix --partial`: the chains the plan leaves failing (`blocked`) are not
+proven. A combination that served only those is not tried; on one that
+served fixable chains too, a handshake that fails with the error OpenSSL
+gives a blocked chain against the new store is expected (noted), and the
+fixable chains must still be met verifying, or pass `openssl verify`.
+
+`fix --chain FILE` (`prove_offline`): no server to shake hands with; each
+chain as read is verified against the store after the import by the real
+`openssl verify` (the OpenSSL model without a binary), and the proof says
+so ("proof: openssl verify of the chains read from FILE, no handshake").
 """
 import hashlib
 import math
@@ -35,6 +46,8 @@ from ibmi_trust.probe.wire import Wire
 
 KIND_HANDSHAKE = "OpenSSL handshake"
 KIND_GSKIT = "GSKit model"
+KIND_VERIFY = "openssl verify of the chains read from a file (no handshake)"
+KIND_MODEL = "the OpenSSL model of the chains read from a file (no openssl binary, no handshake)"
 MAX_PER_COMBINATION = 30         # handshakes to meet every variant a combination served
 CONNECT_RETRIES = 2
 
@@ -75,8 +88,9 @@ def verifying_context(offer: offers.Offer, location: dict, level: int, check_nam
 
 
 def prove_by_handshakes(target, probe_result, variants, store_location: dict, validator, *,
-                        referee=None, now=None, ehlo: Optional[str] = None) -> Proof:
-    """Handshake with verification over every combination that served a chain."""
+                        referee=None, now=None, ehlo: Optional[str] = None, blocked=()) -> Proof:
+    """Handshake with verification over every combination that served a chain
+    of `variants`; `blocked`: the chains fix --partial leaves failing."""
     options = probe_result.options
     offer_map = {k: offers.offer_for(k, options.tls_version) for k in ("ecdsa", "rsa")
                  if k != "rsa" or options.tls_version != "1.3"}
@@ -91,13 +105,17 @@ def prove_by_handshakes(target, probe_result, variants, store_location: dict, va
             served.setdefault(combo, {})[v.variant.sha256] = count
     mismatch = {v.variant.sha256 for v in variants if any(f.code == "name-mismatch" for f in v.report.findings)}
     proof = Proof(ok=True, failures=[])
+    left_failing = _left_failing(blocked, store_location, validator, referee, now)
     seen = set()
     for combo, counts in served.items():
         check_name = bool(validator.check_names and combo.sni and not (set(counts) & mismatch))
         ctx = verifying_context(offer_map[combo.key_type], store_location, validator.level, check_name)
         path_only = verifying_context(offer_map[combo.key_type], store_location, validator.level, False)
-        budget = 1 if len(counts) == 1 else min(MAX_PER_COMBINATION,
-                                                 math.ceil(3.0 * sum(counts.values()) / min(counts.values())))
+        expected = {code: v for v in blocked if combo in v.variant.combo_counts for code in left_failing[v.index]}
+        total = sum(counts.values()) + sum(v.variant.combo_counts[combo] for v in blocked
+                                           if combo in v.variant.combo_counts)
+        budget = 1 if len(counts) == 1 and not expected else min(
+            MAX_PER_COMBINATION, math.ceil(3.0 * total / min(counts.values())))
         met = set()
         attempts = 0
         while attempts < budget and not set(counts) <= met:
@@ -111,6 +129,12 @@ def prove_by_handshakes(target, probe_result, variants, store_location: dict, va
                                    % (combo, outcome))
                 outcome = _attempt(target, combo, path_only, ehlo or options.ehlo, options.timeout, limiter)
                 proof.handshakes += 1
+            if isinstance(outcome, _Failed) and outcome.verify_code in expected:
+                note = "%s: a handshake failed with error %s, as chain %d (left failing) does" % (
+                    combo, outcome.verify_code, expected[outcome.verify_code].index)
+                if note not in proof.notes:
+                    proof.notes.append(note)
+                continue
             if isinstance(outcome, _Failed):
                 proof.failures.append("%s: %s" % (combo, outcome))
                 break
@@ -123,6 +147,11 @@ def prove_by_handshakes(target, probe_result, variants, store_location: dict, va
                 combo, "no SNI" if not combo.sni else "the chain does not name the host: see name-mismatch"))
     for combo in probe_result.combos:
         if combo in served:
+            continue
+        left = [v.index for v in blocked if combo in v.variant.combo_counts]
+        if left:
+            proof.notes.append("%s served only chain(s) %s, left failing: not proven" % (
+                combo, ", ".join(map(str, left))))
             continue
         # a combination that served nothing before (it failed): if it answers now, it must verify too
         ctx = verifying_context(offer_map[combo.key_type], store_location, validator.level, False)
@@ -153,6 +182,42 @@ def prove_by_handshakes(target, probe_result, variants, store_location: dict, va
 
 
 _NO_HANDSHAKE = "could not complete a handshake"
+
+
+def _left_failing(blocked, store_location: dict, validator, referee, now) -> Dict[int, set]:
+    """Per blocked chain, the verify errors a handshake that serves it fails with
+    now: what the real `openssl verify` says against the new store, else the
+    analysis's answer from before the import."""
+    out = {}
+    for v in blocked:
+        codes = set()
+        if referee is not None:
+            verdict = referee.verify(list(v.variant.certificates), level=validator.level, now=now, **store_location)
+            if verdict.ran and not verdict.ok and verdict.code is not None:
+                codes.add(int(verdict.code))
+        before = v.report.referee or {}
+        if before.get("code") is not None:
+            codes.add(int(before["code"]))
+        error = (v.report.prediction or {}).get("error") or {}
+        if error.get("code") is not None:
+            codes.add(int(error["code"]))
+        out[v.index] = codes
+    return out
+
+
+def prove_offline(variants, store, validator, *, referee=None, now=None, source: str = "") -> Proof:
+    """--chain: each chain as read, verified against the store after the import."""
+    from ibmi_trust.importer.overlay import judge
+
+    judged = judge(store, variants, validator, referee, now, failing="fails against the store after the import")
+    proof = Proof(ok=judged.ok, failures=list(judged.failures), kind=KIND_VERIFY if referee else KIND_MODEL)
+    failing = {verdict["chain"] for verdict in judged.verdicts if not verdict.get("ok")}
+    for v in variants:
+        if v.index not in failing:
+            proof.proven[v.index] = proof.kind
+    proof.notes.append("the chains were read from %s: no handshake was made; run check without --chain where "
+                       "the server is reachable to prove it by handshake" % (source or "a file"))
+    return proof
 
 
 NAME_CODES = (62, 64)             # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH

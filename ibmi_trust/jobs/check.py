@@ -22,6 +22,8 @@ class CheckOptions:
     warn_days: int = 30
     validator_options: object = None        # ibmi_trust.analyse.validators.ValidatorOptions
     referee: bool = True                    # ask the real OpenSSL when it is here (OpenSSL-profile stores)
+    chain_file: Optional[str] = None        # --chain: read the chains from this file, connect to nothing
+    critical_days: Optional[int] = None     # CRITICAL when a path certificate expires within N days
 
 
 @dataclass
@@ -73,6 +75,7 @@ class CheckResult:
     checked_at: str = ""
     validator: dict = field(default_factory=dict)      # the validator's to_json()
     referee: Optional[str] = None           # the openssl that refereed, or why none did
+    critical_days: Optional[int] = None     # --critical-days: expiring this soon is CRITICAL
 
     @property
     def exit_code(self) -> int:
@@ -90,12 +93,22 @@ class CheckResult:
         return out
 
     def earliest_expiry_days(self) -> Optional[float]:
-        now = datetime.datetime.now(datetime.timezone.utc)
-        days = []
+        soonest = self.expiring()
+        return soonest[0][2] if soonest else None
+
+    def expiring(self, within: Optional[float] = None, now=None) -> list:
+        """(chain number, certificate, days left) for every certificate on a
+        chain's path (as sent, when there is no path), soonest first; only
+        those expiring within `within` days when given."""
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        out, seen = [], set()
         for v in self.variants:
             for cert in list(v.report.path) or list(v.variant.certificates):
-                days.append(cert.days_left(now))
-        return min(days) if days else None
+                days = cert.days_left(now)
+                if (v.index, cert.sha256) not in seen and (within is None or days <= within):
+                    seen.add((v.index, cert.sha256))
+                    out.append((v.index, cert, days))
+        return sorted(out, key=lambda item: item[2])
 
     def to_json(self) -> dict:
         from ibmi_trust.jobs.render import SCHEMA_VERSION
@@ -116,6 +129,7 @@ class CheckResult:
             "store_problems": list(self.store_problems),
             "validator": dict(self.validator),
             "referee": self.referee,
+            "critical_days": self.critical_days,
         }
 
 
@@ -191,14 +205,22 @@ def run_check(target, options: CheckOptions, *, store=None,
     problems = ["%s: %s" % (p.where, p.reason) for p in store.problems]
     spec = store.spec
     try:
-        result = probe(target, options.probe_options, progress=progress)
+        if options.chain_file:
+            from ibmi_trust.probe.offline import read_chains
+
+            result = read_chains(options.chain_file, target, options.probe_options)
+        else:
+            result = probe(target, options.probe_options, progress=progress)
     except ProbeError as exc:
         return CheckResult(target=target, store_spec=spec, status=st.UNKNOWN, error=exc.message,
                            store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at)
     validator = validator_for(store, options)
     variants = analyse_probe(result, entries, target, options, validator=validator, store=store)
     status = st.worst(v.status for v in variants) if variants else st.UNKNOWN
-    return CheckResult(target=target, store_spec=spec, status=status, variants=variants, probe=result,
-                       store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at,
-                       error=None if variants else "no chain captured", validator=validator.to_json(),
-                       referee=referee_words(store, validator, options))
+    checked = CheckResult(target=target, store_spec=spec, status=status, variants=variants, probe=result,
+                          store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at,
+                          error=None if variants else "no chain captured", validator=validator.to_json(),
+                          referee=referee_words(store, validator, options), critical_days=options.critical_days)
+    if options.critical_days is not None and checked.expiring(options.critical_days):
+        checked.status = st.CRITICAL
+    return checked
