@@ -182,9 +182,9 @@ def verify_output(result, warn_days: int, next_lines_for=lambda outcome: []) -> 
     for outcome in sorted(result.outcomes, key=lambda o: order[o.status]):
         lines.append(clean("[%s] %s" % (outcome.status, _target_summary(outcome, warn_days))))
         if outcome.result is not None:
-            lines.extend(clean("  " + line) for line in detail_lines(outcome.result, next_lines_for(outcome)))
+            lines.extend("  " + clean(line) for line in detail_lines(outcome.result, next_lines_for(outcome)))
         else:
-            lines.extend(clean("  " + line) for line in next_lines_for(outcome))
+            lines.extend("  " + clean(line) for line in next_lines_for(outcome))
     return "\n".join(lines)
 
 
