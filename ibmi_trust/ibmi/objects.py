@@ -100,7 +100,7 @@ class Report:
     warnings: List[str] = field(default_factory=list)     # each with the command that fixes it
 
     def as_dict(self) -> dict:
-        return {"schema_version": 1, "library": self.library, "created": self.created, "present": self.present,
+        return {"schema_version": 1, "kind": "install-objects", "library": self.library, "created": self.created, "present": self.present,
                 "updated": self.updated, "deleted": self.deleted, "record": self.record,
                 "warnings": self.warnings}
 

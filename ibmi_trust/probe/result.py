@@ -122,6 +122,7 @@ class ProbeResult:
     def to_json(self) -> dict:
         return {
             "schema_version": SCHEMA_VERSION,
+            "kind": "probe",
             "target": self.target.to_json(),
             "addresses": list(self.addresses),
             "handshakes": self.handshakes,
