@@ -128,7 +128,7 @@ def _selected(entry, expiring, pattern, now) -> bool:
 def _table(entries, now, records_state: bool) -> str:
     from ibmi_trust.words import short_fingerprint, whole_days
 
-    label_width = min(40, max(len("LABEL"), max(len(_label(e, records_state)) for e in entries)))
+    label_width = min(40, max(len("LABEL"), max(len(_label(e, records_state, 999)) for e in entries)))
     name_width = min(40, max(len("SUBJECT CN"), max(len(e.cert.common_name or "") for e in entries)))
     rows = ["%-10s  %6s  %-*s  %-*s  %s" % ("EXPIRES", "DAYS", label_width, "LABEL", name_width, "SUBJECT CN",
                                            "SHA-256")]
@@ -136,17 +136,19 @@ def _table(entries, now, records_state: bool) -> str:
         cert = entry.cert
         rows.append("%-10s  %6d  %-*s  %-*s  %s" % (
             cert.not_after.strftime("%Y-%m-%d"), whole_days(cert.days_left(now)), label_width,
-            _label(entry, records_state)[:label_width], name_width, (cert.common_name or cert.subject)[:name_width],
+            _label(entry, records_state, label_width), name_width, (cert.common_name or cert.subject)[:name_width],
             short_fingerprint(cert.sha256)))
     return "\n".join(rows)
 
 
-def _label(entry, records_state: bool) -> str:
+def _label(entry, records_state: bool, width: int) -> str:
+    """The label, cut to `width` with its state marker kept whole."""
+    marker = ""
     if entry.enabled is False:
-        return entry.label + " [disabled]"
-    if entry.enabled is None and records_state:
-        return entry.label + " [state?]"
-    return entry.label
+        marker = " [disabled]"
+    elif entry.enabled is None and records_state:
+        marker = " [state?]"
+    return entry.label[:max(1, width - len(marker))] + marker
 
 
 @command.command(name="add")
