@@ -13,6 +13,19 @@ HOST = "mx.example.test"
 NAMES = [HOST, "127.0.0.1", "127.0.0.2", "127.0.0.3"]
 
 
+def invoke_cli(*args):
+    """Run the click group in-process with stdout and stderr apart (no terminal)."""
+    from click.testing import CliRunner
+
+    from ibmi_trust.cli import cli
+
+    try:
+        runner = CliRunner(mix_stderr=False)      # click < 8.2
+    except TypeError:
+        runner = CliRunner()                      # click >= 8.2 keeps stderr apart anyway
+    return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
 class Scenario:
     """kind: minority | addresses | sni | keytype | aia | unapproved-root | partial"""
 

@@ -3,19 +3,12 @@ validate against their JSON Schema in docs/schema/ (jsonschema)."""
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from ibmi_trust.cli import cli
 from json_schemas import MINE, schemas, validate, validator
-from scenarios import Scenario
+from scenarios import Scenario, invoke_cli
 
 
-def invoke(*args):
-    try:
-        runner = CliRunner(mix_stderr=False)      # click < 8.2
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+invoke = invoke_cli
 
 
 def test_every_schema_is_a_valid_draft_2020_12_schema_with_an_id():

@@ -9,23 +9,17 @@ import re
 import stat
 
 import pytest
-from click.testing import CliRunner
 
-from ibmi_trust.cli import cli
 from ibmi_trust.testing.pki import CA
 from ibmi_trust.testing.servers import MailServer
+from scenarios import invoke_cli
 
 HOST = "mx.example.test"
 STATUS_LINE = re.compile(r"^IBMI-TRUST (OK|WARNING|CRITICAL|UNKNOWN) - [^|\n]+( \| \S.*)?$")
 PERF_ITEM = re.compile(r"^'[^'=]+'=-?\d+(;(@?(~|-?\d+)?:?(-?\d+)?)?){0,4}$")
 
 
-def invoke(*args):
-    try:
-        runner = CliRunner(mix_stderr=False)      # click < 8.2
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+invoke = invoke_cli
 
 
 def assert_plugin_output(output: str, code: int):

@@ -6,11 +6,9 @@ import shlex
 import subprocess
 
 import pytest
-from click.testing import CliRunner
 
-from ibmi_trust.cli import cli
 from ibmi_trust.errors import EXIT_PARTIAL, EXIT_REFUSED
-from scenarios import HOST, Scenario
+from scenarios import HOST, Scenario, invoke_cli
 
 
 def run(argv, cwd=None):
@@ -21,11 +19,7 @@ def run(argv, cwd=None):
     try:
         if cwd:
             os.chdir(str(cwd))
-        try:
-            runner = CliRunner(mix_stderr=False)      # click < 8.2
-        except TypeError:
-            runner = CliRunner()
-        return runner.invoke(cli, words[1:], catch_exceptions=False)
+        return invoke_cli(*words[1:])
     finally:
         os.chdir(old)
 
