@@ -45,6 +45,11 @@ def test_a_root_needs_its_fingerprint(run, files, pki):
     assert refused.exit_code == EXIT_REFUSED
     assert sha in refused.stderr and "--trust-root %s" % sha in refused.stderr
     assert os.listdir(str(files["dir"])) == []
+    import shlex
+
+    pasted = shlex.split(refused.stderr.split("out of band, then: ", 1)[1].strip())
+    assert pasted[:3] == ["ibmi-trust", "store", "add"] and pasted[-2:] == ["--trust-root", sha]
+    assert run(*pasted[2:], "--dry-run").exit_code == EXIT_OK         # the printed command is accepted
 
     approved = run("add", files["root"], files["inter"], "--store", files["store"], "--trust-root", sha.upper())
 

@@ -170,6 +170,7 @@ def add_command(ctx, store, as_json, files, trust_roots, dry_run, add_to_trust_l
     """
     from ibmi_trust.certs import load_certificate_file
     from ibmi_trust.cli.common import normalise_fingerprints
+    from ibmi_trust.errors import FixRefused
     from ibmi_trust.store.approval import check_addable, split_server_certificates, unused_approvals
 
     normalise_fingerprints(trust_roots)          # not a SHA-256: a usage error (exit 3), as in fix
@@ -179,11 +180,22 @@ def add_command(ctx, store, as_json, files, trust_roots, dry_run, add_to_trust_l
         click.echo("note: skipped %s (sha256 %s): not a CA certificate (a server's own certificate does not "
                    "belong in a trust store)" % (cert.subject, cert.sha256), err=True)
     if not certs:
-        from ibmi_trust.errors import FixRefused
-
         raise FixRefused("%s hold%s no CA certificate; a trust store holds CA certificates"
                          % (", ".join(files), "s" if len(files) == 1 else ""), hint="add the CA that issued it instead")
-    check_addable(certs, trust_roots)
+    try:
+        check_addable(certs, trust_roots)
+    except FixRefused as exc:                   # the whole command, to paste once the fingerprints are checked
+        from ibmi_trust.store.approval import unapproved_roots
+
+        roots = unapproved_roots(certs, trust_roots)
+        if roots:
+            import shlex
+
+            words = ["ibmi-trust", "store", "add"] + list(files) + ["--store", store.spec]
+            for fingerprint in list(trust_roots) + [c.sha256 for c in roots]:
+                words += ["--trust-root", fingerprint]
+            exc.hint = "check each fingerprint with the CA out of band, then: %s" % shlex.join(words)
+        raise
     if add_to_trust_list:
         _require_app_id(store, "--add-to-trust-list")
         store.options.extend_trust_list = True
