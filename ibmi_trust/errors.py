@@ -15,6 +15,7 @@ EXIT_UNKNOWN = 3          # could not probe / could not run
 EXIT_STORE = 4            # trust store could not be read or written (left as it was)
 EXIT_REFUSED = 5          # fix refused (unapproved root, operator declined, nothing safe to add)
 EXIT_ROLLED_BACK = 6      # fix imported, re-probe failed, store rolled back
+EXIT_PARTIAL = 7          # fix --partial: the fixable chains fixed and proven, the blocked ones still fail
 
 
 class IbmiTrustError(Exception):

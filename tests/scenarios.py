@@ -13,8 +13,21 @@ HOST = "mx.example.test"
 NAMES = [HOST, "127.0.0.1", "127.0.0.2", "127.0.0.3"]
 
 
+def invoke_cli(*args):
+    """Run the click group in-process with stdout and stderr apart (no terminal)."""
+    from click.testing import CliRunner
+
+    from ibmi_trust.cli import cli
+
+    try:
+        runner = CliRunner(mix_stderr=False)      # click < 8.2
+    except TypeError:
+        runner = CliRunner()                      # click >= 8.2 keeps stderr apart anyway
+    return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
 class Scenario:
-    """kind: minority | addresses | sni | keytype | aia | unapproved-root"""
+    """kind: minority | addresses | sni | keytype | aia | unapproved-root | partial"""
 
     def __init__(self, kind, tmp_path, seed=7):
         self.kind = kind
@@ -51,6 +64,15 @@ class Scenario:
             leaf = self.inter_a.leaf(NAMES, aia_url=url)
             plan = ChainPlan(default=(leaf.cert_pem(), leaf.key_pem()))
             self.sent_chains = [[leaf.cert, self.inter_a.cert]]
+        elif kind == "partial":
+            # a fixable chain (root A is in the root program) and, on a quarter of
+            # the connections to the same address, one from a private root nobody approved
+            self.private_root = CA.root("Scenario Private Root")
+            private = self.private_root.intermediate("Scenario Private Issuing CA").leaf(NAMES)
+            plan = ChainPlan(default=(a.chain_pem(), a.key_pem()),
+                             minority=(private.chain_pem() + self.private_root.cert_pem(), private.key_pem()),
+                             minority_share=0.25)
+            self.sent_chains = [a.chain(), private.chain()]
         elif kind == "unapproved-root":
             self.private_root = CA.root("Scenario Private Root")
             inter = self.private_root.intermediate("Scenario Private Issuing CA")

@@ -77,7 +77,9 @@ def test_needs_offline_lists_what_to_fetch(site, no_network_env):
     assert site["inter"].cert.subject in result.output
     assert "unknown until obtained" in result.output
     assert "%s (AIA)" % site["aia"].url("/inter.cer") in result.output
-    assert "ibmi-trust fix 127.0.0.1:%d --from FILE" % site["server"].port in result.output
+    assert "curl -fsS -o issuer-1.crt %s" % site["aia"].url("/inter.cer") in result.output
+    assert ("ibmi-trust fix 127.0.0.1:%d --store %s --protocol smtp --no-fetch --from issuer-1.crt"
+            % (site["server"].port, site["with_root"])) in result.output
     assert len(site["aia"].requests) == before
 
 

@@ -402,15 +402,18 @@ def test_store_list_says_unknown_and_disabled(sim, monkeypatch, tmp_path):
     as_ibmi(sim, monkeypatch)
     monkeypatch.setenv(PASSWORD_ENV, sim.store_password)
     args = ["store", "list", "--store", "*SYSTEM", "--password-env", PASSWORD_ENV]
-    unknown = CliRunner().invoke(cli, args)
+    unknown = CliRunner().invoke(cli, args + ["--long"])
+    table = CliRunner().invoke(cli, args)
     assert unknown.exit_code == 0, unknown.output
     assert "    enabled  unknown" in unknown.output and "note: enabled state of the CAs: unknown" in unknown.output
+    assert " [state?] " in table.output and "note: enabled state of the CAs: unknown" in table.output
     sim.ca_status_column = "CERTIFICATE_STATUS"
     monkeypatch.setenv("IBMI_TRUST_CA_STATUS_COLUMN", "CERTIFICATE_STATUS")
     sim.disable_ca(PREINSTALLED_LABEL)
     disabled = CliRunner().invoke(cli, args + ["--json"])
     entry = json.loads(disabled.output)["entries"][0]
     assert (entry["enabled"], entry["trusted"]) == (False, False)
+    assert " [disabled] " in CliRunner().invoke(cli, args).output
 
 
 # -- a path that is not a store ---------------------------------------------------------------

@@ -5,6 +5,7 @@ top of its on_cl hooks makes CHKOBJ answer CPF9801 until a CRTxxx created
 the object and again after a DLTxxx, as IBM i does, so idempotency and
 uninstall are checked on the commands actually sent.
 """
+import json
 import os
 import re
 import sys
@@ -319,6 +320,9 @@ def test_cli_with_an_injected_session(ibmi):
     assert "created          ITRUST/CHKTLSTRST *CMD" in result.output
     again = runner.invoke(cli, ["install-objects", "--library", "ITRUST", "--json"], obj={"ibmi_session": session})
     assert again.exit_code == 0 and '"created": []' in again.output
+    from json_schemas import validate
+
+    assert validate(json.loads(again.output))["kind"] == "install-objects"
     gone = runner.invoke(cli, ["uninstall-objects", "--library", "ITRUST"], obj={"ibmi_session": session})
     assert gone.exit_code == 0 and "deleted          ITRUST/ITRMSGF *MSGF" in gone.output
     assert catalog.objects == {("QSYS/ITRUST", "*LIB")}

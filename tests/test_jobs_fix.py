@@ -92,7 +92,8 @@ def test_fix_dry_run_changes_nothing_and_shows_the_plan(tmp_path):
         before = sc.store_bytes()
         result = CliRunner().invoke(cli, ["fix"] + sc.cli_args("--dry-run"))
         assert result.exit_code == 0, result.output
-        assert "Plan: import 2 certificate(s)" in result.output
+        assert "Plan (dry run: nothing is changed): would import 2 certificate(s)" in result.output
+        assert "importing" not in result.output and "Plan: import" not in result.output
         assert sc.inter_a.cert.sha256 in result.output and "aia:http://127.0.0.1" in result.output
         assert sc.store_bytes() == before
 

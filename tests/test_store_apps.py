@@ -5,6 +5,7 @@ import json
 from click.testing import CliRunner
 
 from ibmi_simulator import Simulator, as_ibmi
+from json_schemas import validate
 from ibmi_trust.cli import cli
 
 
@@ -19,7 +20,9 @@ def test_store_apps_lists_only_applications_with_their_own_ca_list(tmp_path, mon
     assert text.output.rstrip().endswith("1 application(s) have DCM manage a CA trust list "
                                          "(an empty list trusts every enabled CA in *SYSTEM)")
     as_json = CliRunner().invoke(cli, ["store", "apps", "--store", "*SYSTEM", "--json"])
-    apps = json.loads(as_json.output)
+    document = validate(json.loads(as_json.output))
+    assert (document["schema_version"], document["kind"], document["store"]) == (1, "store-apps", "*SYSTEM")
+    apps = document["applications"]
     assert [a["app_id"] for a in apps] == ["QIBM_QTMS_SMTP_CLIENT"] and apps[0]["manages_ca_trust"] is True
     assert any("CERTIFICATE_USAGE_INFO" in sql for sql, _params in sim.sql_log)
 

@@ -32,7 +32,7 @@ def command(ctx, library, as_json):
     if as_json:
         from ibmi_trust.cli.output import emit_json
 
-        emit_json({"schema_version": 1, "status": doctor.overall(checks),
+        emit_json({"schema_version": 1, "kind": "doctor", "status": doctor.overall(checks),
                    "checks": [check.as_dict() for check in checks]})
     else:
         click.echo("ibmi-trust doctor")

@@ -3,8 +3,8 @@ import sys
 
 import click
 
-from ibmi_trust.cli.common import (history_options, pass_params, probe_options, proof_option, rate_options,
-                                   sourcing_options, store_options, validator_options)
+from ibmi_trust.cli.common import (chain_option, history_options, pass_params, probe_options, proof_option,
+                                   rate_options, sourcing_options, store_options, validator_options)
 
 
 @click.command("fix")
@@ -12,6 +12,7 @@ from ibmi_trust.cli.common import (history_options, pass_params, probe_options, 
 @store_options
 @probe_options
 @rate_options
+@chain_option
 @sourcing_options
 @validator_options
 @history_options
@@ -23,7 +24,11 @@ from ibmi_trust.cli.common import (history_options, pass_params, probe_options, 
               help="IBM i, with --app-id: consent to add the new CAs to the application's CA trust list when "
                    "that list restricts trust and lacks them (never done to an empty list, which trusts every "
                    "enabled CA).")
-@click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
+@click.option("--dry-run", is_flag=True, help="Show the plan for every fixable chain and why each other one "
+                                               "cannot be fixed; change nothing.")
+@click.option("--partial", is_flag=True,
+              help="When some chains cannot be fixed: import what makes the others verify, prove those, "
+                   "report the rest (exit 7).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before importing.")
 @click.option("--ssl-rc", metavar="CODE", help="The return code the failing program saw (e.g. -23): say if the findings explain it.")
 @click.option("--warn-days", type=click.IntRange(0, 3650), default=30, show_default=True)
@@ -45,6 +50,13 @@ def command(ctx, params):
     A root is imported only from the root program (--roots, or the default
     one) or when its SHA-256 was approved with --trust-root.
 
+    When some chains cannot be fixed (a root nobody approved, an issuer
+    nobody has), fix refuses and says which; --partial imports what the
+    other chains need and proves those. With --chain FILE the chains come
+    from a file (no connection to TARGET) and the proof is `openssl verify`
+    of those chains against the new store, not a handshake (*SYSTEM: the
+    GSKit model); the output says so.
+
     \b
     Exit codes: the status after the fix, as check:
       0 OK (fixed, or nothing to do), 1 WARNING (fixed; a warning remains,
@@ -52,12 +64,15 @@ def command(ctx, params):
       fix; something else still fails, e.g. a host-name mismatch);
     and 3 could not probe, 4 store error (store left as it was),
     5 refused (nothing changed), 6 rolled back (the proof failed; the
-    backup was put back). With --dry-run: 0, or 3 or 5.
+    backup was put back), 7 partial (--partial: the fixable chains were
+    fixed and proven; the others still fail, listed).
+    With --dry-run: 0 (the plan fixes every chain), 5 (some chain cannot
+    be fixed: fix would refuse), 7 (the same with --partial), or 3.
     """
     from ibmi_trust.cli.common import build_check_options, normalise_fingerprints, parse_target
     from ibmi_trust.cli import remember_cl_results
-    from ibmi_trust.cli.output import Progress, emit_json, is_terminal
-    from ibmi_trust.jobs import render_fix
+    from ibmi_trust.cli.output import Progress, emit_json, is_terminal, painter
+    from ibmi_trust.jobs import nextstep, render_fix
     from ibmi_trust.jobs.fix import run_fix
 
     remember_cl_results(ctx, params["cl_results"], target=params["target"], store=params["store_spec"])
@@ -65,6 +80,7 @@ def command(ctx, params):
     options = build_check_options(params, command="fix")
     quiet = params["as_json"]
     say = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
+    paint = painter()
 
     def confirm(plan):
         if not quiet:
@@ -79,22 +95,36 @@ def command(ctx, params):
             click.echo(render_fix.plan_text(plan), err=True)
         return click.confirm("Import these certificates?", default=False, err=True)
 
+    def next_steps(result):
+        store = result.before.store_spec or params["store_spec"]
+        return nextstep.for_fix(result, nextstep.Invocation.from_params(params, store), partial=params["partial"])
+
     from ibmi_trust.errors import FixRefused, RolledBack
 
     bar = Progress("probing %s" % params["target"])
     try:
         result = run_fix(target, options, approved_roots=normalise_fingerprints(params["trust_roots"]),
-                         dry_run=params["dry_run"], confirm=confirm, progress=bar, announce=say)
+                         dry_run=params["dry_run"], partial=params["partial"], confirm=confirm, progress=bar,
+                         announce=say)
     except (FixRefused, RolledBack) as exc:
         bar.close()
-        partial = getattr(exc, "result", None)
-        if quiet and partial is not None:
-            emit_json(partial.to_json())                 # the refusal or roll-back, as JSON too
+        stopped = getattr(exc, "result", None)
+        if stopped is not None:
+            steps = next_steps(stopped)
+            if quiet:
+                emit_json(dict(stopped.to_json(), next=[s.to_json() for s in steps]))   # as JSON too
+            else:
+                if stopped.plan is not None and stopped.outcome == "refused" and stopped.plan.blocked:
+                    click.echo(render_fix.plan_text(stopped.plan))
+                click.echo("\n".join(nextstep.lines(steps)))
+            if steps and steps[0].command:
+                exc.hint = "next: %s" % steps[0].command
         raise
     except Exception:
         bar.close()
         raise
     bar.close()
+    steps = next_steps(result)
     explanation = None
     if params["ssl_rc"]:
         from ibmi_trust.jobs.sslrc import explain_findings
@@ -104,13 +134,15 @@ def command(ctx, params):
         out = result.to_json()
         if explanation is not None:
             out["ssl_rc"] = explanation
+        out["next"] = [step.to_json() for step in steps]
         emit_json(out)
     else:
         if params["dry_run"] and result.plan is not None:
-            click.echo(render_fix.plan_text(result.plan))
-        click.echo(render_fix.fix_text(result))
+            click.echo(render_fix.plan_text(result.plan, dry_run=True))
+        click.echo(render_fix.fix_text(result, paint=paint))
         if explanation is not None:
             click.echo(explanation["text"])
+        click.echo("\n".join(nextstep.lines(steps)))
     if params.get("cl_results"):
         from ibmi_trust.jobs.clresults import write_fix_results
 

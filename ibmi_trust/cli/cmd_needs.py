@@ -1,8 +1,8 @@
 """ibmi-trust needs TARGET: which certificates to carry in, and where to get them."""
 import click
 
-from ibmi_trust.cli.common import (pass_params, probe_options, rate_options, sourcing_options, store_options,
-                                   validator_options)
+from ibmi_trust.cli.common import (chain_option, pass_params, probe_options, rate_options, sourcing_options,
+                                   store_options, validator_options)
 
 _REASON_WORDS = {
     "intermediate": "intermediate CA the server does not send",
@@ -18,6 +18,7 @@ _REASON_WORDS = {
 @store_options
 @probe_options
 @rate_options
+@chain_option
 @sourcing_options
 @validator_options
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
@@ -27,7 +28,9 @@ def command(ctx, params):
 
     For each: subject, SHA-256 fingerprint (when it could be obtained), key
     id and where to get it (AIA URL, root program, --from file), so it can be
-    fetched on a PC and carried in with `ibmi-trust fix TARGET --from FILE`.
+    fetched on a PC and carried in with `ibmi-trust fix TARGET --from FILE`;
+    the output ends with those commands (curl for each download, then fix).
+    With --chain, the chains come from a file (e.g. captured on a PC).
 
     \b
     Exit codes: 0 nothing missing, 2 something missing or a chain fails for
@@ -37,10 +40,13 @@ def command(ctx, params):
     from ibmi_trust.cli.common import check_from_params
     from ibmi_trust.cli.output import emit_json
     from ibmi_trust.errors import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN
+    from ibmi_trust.jobs import nextstep
+    from ibmi_trust.jobs.render import SCHEMA_VERSION
 
     result = check_from_params(params)
     reports = [v.report for v in result.variants]
     needs = collect_needs(reports)
+    steps = nextstep.for_needs(needs, result, nextstep.Invocation.from_params(params, result.store_spec))
     other = [(n, r) for n, r in enumerate(reports, 1) if r.verdict == "untrusted" and not r.missing]
     if result.status == "UNKNOWN" and not reports:
         code = EXIT_UNKNOWN
@@ -48,6 +54,7 @@ def command(ctx, params):
         code = EXIT_CRITICAL if needs or other else EXIT_OK
     if params["as_json"]:
         emit_json({
+            "schema_version": SCHEMA_VERSION,
             "kind": "needs",
             "target": params["target"],
             "store": result.store_spec,
@@ -56,9 +63,11 @@ def command(ctx, params):
             "needs": [n.to_json() for n in needs],
             "other_failures": [{"chain": n, "findings": [f.to_json() for f in r.findings if f.severity == "critical"]}
                                for n, r in other],
+            "next": [step.to_json() for step in steps],
         })
     else:
         click.echo(_text(params["target"], result, needs, other))
+        click.echo("\n".join([""] + nextstep.lines(steps)))
     ctx.exit(code)
 
 
@@ -85,10 +94,6 @@ def _text(target, result, needs, other) -> str:
         first = next((f for f in report.findings if f.severity == "critical"), None)
         lines.append("")
         lines.append("chain %d fails for another reason: %s" % (number, first.message if first else report.verdict))
-    if needs:
-        lines.append("")
-        lines.append("Fetch them on a machine with internet access, copy them here, then run")
-        lines.append("  ibmi-trust fix %s --from FILE [--trust-root SHA256]" % target)
     return "\n".join(lines)
 
 

@@ -69,25 +69,86 @@ def command():
 
 
 @command.command(name="list")
+@click.option("--long", "long_form", is_flag=True, help="Several lines per CA: subject, SHA-256, issuer, validity, state.")
+@click.option("--expiring", type=click.IntRange(-36500, 36500), metavar="DAYS",
+              help="Only CAs that expire within DAYS days (expired ones included).")
+@click.option("--grep", "pattern", metavar="TEXT",
+              help="Only CAs whose label, subject, issuer or SHA-256 contains TEXT (any case).")
 @_with_store
-def list_command(ctx, store, as_json):
-    """Show the certificates in the store."""
+def list_command(ctx, store, as_json, long_form, expiring, pattern):
+    """Show the CAs in the store, one line each, soonest expiry first:
+    expiry date, days left, label (or file), subject CN, short SHA-256."""
+    import datetime
+
+    from ibmi_trust.words import whole_days
+
     entries = store.list()
     problems = store.problems
     notes = getattr(store, "notes", [])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    shown = sorted((e for e in entries if _selected(e, expiring, pattern, now)),
+                   key=lambda e: (e.cert.not_after, e.label))
     if as_json:
         from ibmi_trust.cli.output import emit_json
+        from ibmi_trust.jobs.render import SCHEMA_VERSION
 
-        emit_json({"store": store.spec, "entries": [e.summary() for e in entries],
+        emit_json({"schema_version": SCHEMA_VERSION, "kind": "store-list", "store": store.spec,
+                   "total": len(entries), "filter": {"expiring_days": expiring, "grep": pattern},
+                   "entries": [dict(e.summary(), days_left=whole_days(e.cert.days_left(now))) for e in shown],
                    "problems": [vars(p) for p in problems], "notes": notes})
         return
-    for entry in entries:
-        click.echo(_entry_text(entry, getattr(store, "records_enabled_state", False)))
-    click.echo("%d certificate(s) in %s" % (len(entries), store.spec))
+    records_state = getattr(store, "records_enabled_state", False)
+    if long_form:
+        for entry in shown:
+            click.echo(_entry_text(entry, records_state))
+    elif shown:
+        click.echo(_table(shown, now, records_state))
+    if expiring is None and not pattern:
+        click.echo("%d certificate(s) in %s" % (len(entries), store.spec))
+    else:
+        click.echo("%d of %d certificate(s) in %s%s%s" % (
+            len(shown), len(entries), store.spec, " expire within %d days" % expiring if expiring is not None else "",
+            " match %r" % pattern if pattern else ""))
     for note in notes:
         click.echo("note: %s" % note)
     for problem in problems:
         click.echo("problem: %s: %s" % (problem.where, problem.reason), err=True)
+
+
+def _selected(entry, expiring, pattern, now) -> bool:
+    if expiring is not None and entry.cert.days_left(now) > expiring:
+        return False
+    if pattern:
+        wanted = pattern.casefold()
+        cert = entry.cert
+        return any(wanted in text.casefold() for text in (entry.label, cert.subject, cert.issuer, cert.sha256))
+    return True
+
+
+def _table(entries, now, records_state: bool) -> str:
+    from ibmi_trust.words import short_fingerprint, whole_days
+
+    label_width = min(40, max(len("LABEL"), max(len(_label(e, records_state, 999)) for e in entries)))
+    name_width = min(40, max(len("SUBJECT CN"), max(len(e.cert.common_name or "") for e in entries)))
+    rows = ["%-10s  %6s  %-*s  %-*s  %s" % ("EXPIRES", "DAYS", label_width, "LABEL", name_width, "SUBJECT CN",
+                                           "SHA-256")]
+    for entry in entries:
+        cert = entry.cert
+        rows.append("%-10s  %6d  %-*s  %-*s  %s" % (
+            cert.not_after.strftime("%Y-%m-%d"), whole_days(cert.days_left(now)), label_width,
+            _label(entry, records_state, label_width), name_width, (cert.common_name or cert.subject)[:name_width],
+            short_fingerprint(cert.sha256)))
+    return "\n".join(rows)
+
+
+def _label(entry, records_state: bool, width: int) -> str:
+    """The label, cut to `width` with its state marker kept whole."""
+    marker = ""
+    if entry.enabled is False:
+        marker = " [disabled]"
+    elif entry.enabled is None and records_state:
+        marker = " [state?]"
+    return entry.label[:max(1, width - len(marker))] + marker
 
 
 @command.command(name="add")
@@ -103,15 +164,38 @@ def add_command(ctx, store, as_json, files, trust_roots, dry_run, add_to_trust_l
     """Add the CA certificates in FILES (PEM, DER or PKCS#7).
 
     A root certificate is added only with --trust-root naming its SHA-256.
-    Certificates already in the store are reported and left alone.
+    Certificates already in the store are reported and left alone. A server
+    certificate in the files (a fullchain.pem) is skipped with a note: a
+    trust store holds CA certificates.
     """
     from ibmi_trust.certs import load_certificate_file
     from ibmi_trust.cli.common import normalise_fingerprints
-    from ibmi_trust.store.approval import check_addable, unused_approvals
+    from ibmi_trust.errors import FixRefused
+    from ibmi_trust.store.approval import check_addable, split_server_certificates, unused_approvals
 
     normalise_fingerprints(trust_roots)          # not a SHA-256: a usage error (exit 3), as in fix
     certs = list(dict.fromkeys(c for path in files for c in load_certificate_file(path)))
-    check_addable(certs, trust_roots)
+    certs, skipped = split_server_certificates(certs)
+    for cert in skipped:
+        click.echo("note: skipped %s (sha256 %s): not a CA certificate (a server's own certificate does not "
+                   "belong in a trust store)" % (cert.subject, cert.sha256), err=True)
+    if not certs:
+        raise FixRefused("%s hold%s no CA certificate; a trust store holds CA certificates"
+                         % (", ".join(files), "s" if len(files) == 1 else ""), hint="add the CA that issued it instead")
+    try:
+        check_addable(certs, trust_roots)
+    except FixRefused as exc:                   # the whole command, to paste once the fingerprints are checked
+        from ibmi_trust.store.approval import unapproved_roots
+
+        roots = unapproved_roots(certs, trust_roots)
+        if roots:
+            import shlex
+
+            words = ["ibmi-trust", "store", "add"] + list(files) + ["--store", store.spec]
+            for fingerprint in list(trust_roots) + [c.sha256 for c in roots]:
+                words += ["--trust-root", fingerprint]
+            exc.hint = "check each fingerprint with the CA out of band, then: %s" % shlex.join(words)
+        raise
     if add_to_trust_list:
         _require_app_id(store, "--add-to-trust-list")
         store.options.extend_trust_list = True
@@ -125,8 +209,19 @@ def add_command(ctx, store, as_json, files, trust_roots, dry_run, add_to_trust_l
 @click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
 @_with_store
 def remove_command(ctx, store, as_json, selectors, dry_run):
-    """Remove certificates by SHA-256 fingerprint or by label (as `store list` shows)."""
-    _show_report(store.remove(selectors, dry_run=dry_run), as_json)
+    """Remove certificates by SHA-256 fingerprint or by label (as `store list` shows).
+
+    When any SELECTOR matches nothing, nothing is removed (exit 5).
+    """
+    from ibmi_trust.errors import FixRefused
+
+    planned = store.remove(selectors, dry_run=True)
+    if planned.not_found:
+        raise FixRefused("nothing in %s matches %s; nothing was removed" % (
+            store.spec, ", ".join(planned.not_found)),
+            hint="`ibmi-trust store list --store %s --grep TEXT` shows labels and fingerprints"
+                 % _quoted(store.spec))
+    _show_report(planned if dry_run else store.remove(selectors), as_json)
 
 
 @command.command(name="apps")
@@ -147,7 +242,7 @@ def apps_command(ctx, store, as_json):
     if as_json:
         from ibmi_trust.cli.output import emit_json
 
-        emit_json([vars(app) for app in apps])
+        emit_json(_document("store-apps", store, applications=[vars(app) for app in apps]))
         return
     for app in apps:
         click.echo("%-40s %-8s %-10s %s" % (app.app_id, app.app_type, app.store, app.description))
@@ -188,7 +283,7 @@ def backup_command(ctx, store, as_json):
     if as_json:
         from ibmi_trust.cli.output import emit_json
 
-        emit_json(vars(backup))
+        emit_json(_document("store-backup", store, backup=vars(backup)))
         return
     click.echo("backup %s in %s" % (backup.id, backup.location))
 
@@ -205,7 +300,7 @@ def restore_command(ctx, store, as_json, backup_id, list_only, dry_run):
         if as_json:
             from ibmi_trust.cli.output import emit_json
 
-            emit_json([vars(b) for b in backups])
+            emit_json(_document("store-backups", store, backups=[vars(b) for b in backups]))
             return
         for backup in backups:
             click.echo("%s  %s" % (backup.id, backup.location))
@@ -216,9 +311,11 @@ def restore_command(ctx, store, as_json, backup_id, list_only, dry_run):
 
 # -- text output ------------------------------------------------------------
 def _entry_text(entry, records_enabled_state: bool = False) -> str:
+    from ibmi_trust.words import fingerprint
+
     cert = entry.cert
     lines = ["%s  %s" % (entry.label, cert.subject),
-             "    SHA-256  %s" % cert.sha256,
+             "    SHA-256  %s" % fingerprint(cert.sha256),
              "    issuer   %s" % ("(self-issued)" if cert.self_issued else cert.issuer),
              "    valid    %s to %s%s" % (cert.not_before.date(), cert.not_after.date(), _validity_flag(cert))]
     if entry.enabled is not None or records_enabled_state:
@@ -239,11 +336,25 @@ def _validity_flag(cert) -> str:
     return ""
 
 
+def _document(kind: str, store, **fields) -> dict:
+    """A JSON document of a store command: schema_version, kind, store, fields."""
+    from ibmi_trust.jobs.render import SCHEMA_VERSION
+
+    return dict({"schema_version": SCHEMA_VERSION, "kind": kind, "store": store.spec}, **fields)
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
 def _show_report(report, as_json: bool) -> None:
     if as_json:
         from ibmi_trust.cli.output import emit_json
+        from ibmi_trust.jobs.render import SCHEMA_VERSION
 
-        emit_json(report.summary())
+        emit_json(dict({"schema_version": SCHEMA_VERSION, "kind": "store-change"}, **report.summary()))
         return
     if report.dry_run:
         click.echo("dry run: nothing was changed")

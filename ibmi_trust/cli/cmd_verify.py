@@ -19,8 +19,15 @@ from ibmi_trust.cli.common import (DEADLINE_HELP, history_options, pass_params, 
               help="Find any chain served on at least this share of connections (with 95% probability).")
 @click.option("--workers", type=click.IntRange(1, 64), default=32, show_default=True,
               help="Targets checked at once (per-host handshake limits still apply).")
+@click.option("--critical-days", type=click.IntRange(0, 3650), metavar="N",
+              help="CRITICAL when a certificate on a path expires within N days (default: only once expired).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report to this file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
+@click.option("--nagios", is_flag=True,
+              help="Print monitoring-plugin output: one status line (the worst target) with perfdata, then each "
+                   "target with its chains and next command; every error is UNKNOWN (exit 3).")
+@click.option("--prometheus", "prometheus_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also write every target's result as a node_exporter textfile (FILE.prom, written atomically).")
 @click.option("--notify", "notify_msgq", metavar="MSGQ",
               help="IBM i: send a message to this message queue (e.g. QSYSOPR) for each WARNING/CRITICAL target.")
 @click.option("--library", "library", metavar="LIB",
@@ -34,10 +41,13 @@ def command(ctx, params):
     3 UNKNOWN). Per-target store/warn-days/app-id come from the file; the
     options here are defaults. Each target's probe has its own time limit
     (--deadline); the targets file is bounded (1 MiB, 1,000 targets).
+    A usage or configuration error (a typo in the targets file) also exits
+    3, with the reason on stderr and no report: see docs/ansible/README.md.
     """
     from ibmi_trust.cli.common import build_check_options
     from ibmi_trust.cli import remember_cl_results
-    from ibmi_trust.cli.output import Progress, emit_json
+    from ibmi_trust.cli.output import Progress, emit_json, painter
+    from ibmi_trust.jobs import nextstep
     from ibmi_trust.jobs.config import load_config
     from ibmi_trust.jobs.verify import run_verify, verify_text
 
@@ -53,12 +63,21 @@ def command(ctx, params):
     journal = build_history(**params)                                            # one history for every target
     shared_sourcing = build_check_options(dict(params, warn_days=30), history=journal).sourcing   # one AIA cache
 
+    def per_target(cfg):
+        return dict(params, target=cfg.target, protocol=cfg.protocol, ehlo=cfg.ehlo, resolve=tuple(cfg.resolve),
+                    store_spec=cfg.store or params["store_spec"], warn_days=cfg.warn_days, app_id=cfg.app_id)
+
     def make_options(cfg):
-        per_target = dict(params, protocol=cfg.protocol, ehlo=cfg.ehlo, resolve=tuple(cfg.resolve),
-                          store_spec=cfg.store or params["store_spec"], warn_days=cfg.warn_days, app_id=cfg.app_id)
-        options = build_check_options(per_target, sourcing=False, history=journal, command="verify")
+        options = build_check_options(per_target(cfg), sourcing=False, history=journal, command="verify")
         options.sourcing = shared_sourcing
         return options
+
+    def next_lines(outcome):
+        store = outcome.result.store_spec if outcome.result is not None else None
+        invocation = nextstep.Invocation.from_params(per_target(outcome.config), store)
+        if outcome.result is None:
+            return nextstep.lines([nextstep.Step("check it on its own to see why", invocation.command("check"))])
+        return nextstep.lines(nextstep.for_check(outcome.result, invocation))
 
     bar = Progress("verifying", len(configs))
     try:
@@ -67,10 +86,18 @@ def command(ctx, params):
         bar.close()
     if params["report_path"]:
         _write_report(params["report_path"], result.to_json())
+    if params["prometheus_file"]:
+        from ibmi_trust.jobs import prometheus
+
+        prometheus.write_textfile(params["prometheus_file"], prometheus.verify_metrics(result))
     if params["as_json"]:
         emit_json(result.to_json())
+    elif params["nagios"]:
+        from ibmi_trust.jobs import nagios
+
+        click.echo(nagios.verify_output(result, 30, next_lines))
     else:
-        click.echo(verify_text(result))
+        click.echo(verify_text(result, paint=painter(), next_lines=next_lines))
     if params["notify_msgq"]:
         from ibmi_trust.jobs.notify import notify_operator
 

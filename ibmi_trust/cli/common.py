@@ -62,6 +62,12 @@ sourcing_options = _compose(
                  help="Approve a root by its SHA-256 fingerprint (private CAs); repeatable."),
 )
 
+chain_option = click.option(
+    "--chain", type=click.Path(exists=True), metavar="FILE|DIR",
+    help="Judge the chains in FILE instead of connecting to TARGET (TARGET names the host to check): what "
+         "`openssl s_client -showcerts` prints (several runs: several captures), a PEM chain, DER, PKCS#7, or "
+         "a DIR from `ibmi-trust probe --save-dir`. AIA fetching still works unless --no-fetch.")
+
 
 validator_options = _compose(
     click.option("--seclevel", type=click.IntRange(0, 5), metavar="N",
@@ -184,6 +190,8 @@ def build_check_options(params: dict, *, sourcing: bool = True, history=None, co
         history=history,
         command=command,
         proof=params.get("proof") or "auto",
+        chain_file=params.get("chain"),
+        critical_days=params.get("critical_days"),
     )
 
 

@@ -8,7 +8,8 @@ command function.
 
 This is the one boundary where expected failures (IbmiTrustError) become a
 message on stderr and an exit code (ibmi_trust.errors); usage errors exit 3
-(UNKNOWN), as a monitoring plugin must.
+(UNKNOWN), as a monitoring plugin must. Under --nagios every such failure
+also prints a status line on stdout and exits 3 (a store error too).
 """
 import os
 
@@ -21,6 +22,8 @@ from ibmi_trust.cli.output import report_error
 from ibmi_trust.errors import EXIT_UNKNOWN, IbmiTrustError
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+MONITORING = "ibmi_trust.nagios"          # ctx.meta key: --nagios was asked for
+NAGIOS_FLAG = "--nagios"
 
 
 def _command_names():
@@ -44,6 +47,14 @@ def _write_cl_failure(ctx, exc) -> None:
         click.echo("ibmi-trust: cannot write CL results %s: %s" % (context["path"], err.strerror or err), err=True)
 
 
+def _usage_status_line(ctx, exc) -> None:
+    """Under --nagios a usage error is UNKNOWN with a status line on stdout too."""
+    if ctx.meta.get(MONITORING):
+        from ibmi_trust.jobs.nagios import error_output
+
+        click.echo(error_output("usage: %s" % exc.format_message()))
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return _command_names()
@@ -62,9 +73,11 @@ class LazyGroup(click.Group):
 
             click.echo(verbose_report(), nl=False)
             ctx.exit(0)
+        ctx.meta[MONITORING] = NAGIOS_FLAG in args[:args.index("--")] if "--" in args else NAGIOS_FLAG in args
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
+            _usage_status_line(ctx, exc)
             exc.exit_code = EXIT_UNKNOWN
             raise
 
@@ -72,11 +85,18 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
+            _usage_status_line(ctx, exc)
             exc.exit_code = EXIT_UNKNOWN
             raise
         except IbmiTrustError as exc:
             report_error(exc)
             _write_cl_failure(ctx, exc)
+            if ctx.meta.get(MONITORING):
+                # a monitoring plugin always prints a status line and exits 0-3
+                from ibmi_trust.jobs.nagios import error_output
+
+                click.echo(error_output(exc.message))
+                ctx.exit(EXIT_UNKNOWN)
             ctx.exit(exc.exit_code)
 
 

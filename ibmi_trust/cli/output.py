@@ -1,9 +1,10 @@
 """Small output helpers shared by the commands.
 
 Importing this module does not import click: the fast paths (fast.py) write
-through `emit` too. `emit` writes as click.echo does for our text (which
-holds no ANSI colour codes): the whole text, then a flush, and nothing at
-all when the stream is missing (as under a scheduler without stdout).
+through `emit` too. `emit` writes as click.echo does for our text: the whole
+text, then a flush, and nothing at all when the stream is missing (as under
+a scheduler without stdout). The only ANSI codes are the state colours of
+`painter`, used on a terminal only.
 """
 import sys
 
@@ -40,6 +41,33 @@ def is_terminal(stream) -> bool:
 
 def stderr_is_terminal() -> bool:
     return is_terminal(sys.stderr)
+
+
+# ANSI SGR colours of the monitoring states (on a terminal only).
+STATE_COLOURS = {"OK": "32", "WARNING": "33", "CRITICAL": "31", "UNKNOWN": "35"}
+
+
+def colour_wanted(stream=None) -> bool:
+    """Colour only on a terminal: not in a pipe or file (a CL program's
+    output, a job log, a spool file), not when NO_COLOR is set to anything
+    (https://no-color.org), not on a terminal that says it is dumb."""
+    import os
+
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return is_terminal(sys.stdout if stream is None else stream)
+
+
+def painter(stream=None):
+    """A function that colours a state word for `stream` (stdout), or leaves it
+    as it is where colour is not wanted."""
+    if not colour_wanted(stream):
+        return lambda word: word
+
+    def paint(word: str) -> str:
+        code = STATE_COLOURS.get(word)
+        return "\x1b[%sm%s\x1b[0m" % (code, word) if code else word
+    return paint
 
 
 class Progress:

@@ -38,6 +38,7 @@ def candidate_dict(code: ReturnCode, likelier: bool) -> dict:
 def to_dict(explanation: Explanation) -> dict:
     return {
         "schema_version": JSON_SCHEMA_VERSION,
+        "kind": "explain",
         "query": explanation.query,
         "matched_by": explanation.matched_by,
         "note": explanation.note or None,

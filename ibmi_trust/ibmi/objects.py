@@ -136,7 +136,7 @@ class Report:
     gskit_proof: str = ""                                 # "available: LIB/GSKPROBE" or "unavailable: why"
 
     def as_dict(self) -> dict:
-        return {"schema_version": 1, "library": self.library, "created": self.created, "present": self.present,
+        return {"schema_version": 1, "kind": "install-objects", "library": self.library, "created": self.created, "present": self.present,
                 "updated": self.updated, "deleted": self.deleted, "record": self.record,
                 "warnings": self.warnings, "gskit_proof": self.gskit_proof or None}
 

@@ -52,14 +52,20 @@ def check_plan(store, plan, variants, validator, referee, now) -> OverlayResult:
         copy = type(store)(copy_dir / store.path.name, StoreOptions(backup_dir=str(scratch / "backups"),
                                                                     retention=1, lock_timeout=1.0))
         copy.add(plan.certs)
-        if referee is not None:
-            return _by_referee(copy, variants, referee, validator, now)
-        return _by_model(copy, variants, validator, now)
+        return judge(copy, variants, validator, referee, now)
     finally:
         shutil.rmtree(str(scratch), ignore_errors=True)
 
 
-def _by_referee(copy, variants, referee, validator, now) -> OverlayResult:
+def judge(store, variants, validator, referee, now, failing: str = "would still fail with the plan") -> OverlayResult:
+    """Every variant against `store` as it is: by `openssl verify` when `referee`
+    is given, else by the OpenSSL model; `failing` words a failure."""
+    if referee is not None:
+        return _by_referee(store, variants, referee, validator, now, failing)
+    return _by_model(store, variants, validator, now, failing)
+
+
+def _by_referee(copy, variants, referee, validator, now, failing) -> OverlayResult:
     result = OverlayResult(checked_by="openssl verify (%s) at security level %d" % (referee.describe(),
                                                                                      validator.level))
     from ibmi_trust.analyse.core import view_of
@@ -73,11 +79,11 @@ def _by_referee(copy, variants, referee, validator, now) -> OverlayResult:
         if not verdict.ok:
             why = ("error %s at depth %s (%s)" % (verdict.code, verdict.depth, verdict.text) if verdict.ran
                    else "OpenSSL could not judge it: %s" % verdict.text)
-            result.failures.append("chain %d would still fail with the plan: %s" % (v.index, why))
+            result.failures.append("chain %d %s: %s" % (v.index, failing, why))
     return result
 
 
-def _by_model(copy, variants, validator, now) -> OverlayResult:
+def _by_model(copy, variants, validator, now, failing) -> OverlayResult:
     from ibmi_trust.analyse.core import index_store
     from ibmi_trust.analyse.openssl.verify import verify
 
@@ -91,8 +97,9 @@ def _by_model(copy, variants, validator, now) -> OverlayResult:
                                 "code": errors[0].code if errors else None,
                                 "depth": errors[0].depth if errors else None})
         if errors:
-            result.failures.append("chain %d would still fail with the plan: error %d at depth %d (%s)"
-                                   % (v.index, errors[0].code, errors[0].depth, errors[0].text(validator.version)))
+            result.failures.append("chain %d %s: error %d at depth %d (%s)"
+                                   % (v.index, failing, errors[0].code, errors[0].depth,
+                                      errors[0].text(validator.version)))
     return result
 
 

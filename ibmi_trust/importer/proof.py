@@ -24,6 +24,18 @@ below) over every address x SNI combination, with the application's ID when
 installed (no C compiler, no QSYSINC) or --proof model is asked for, the
 GSKit model re-run on a new probe, and the output says so ("proof: GSKit
 model", with the reason the handshake was not made).
+
+`fix --partial`: the chains the plan leaves failing (`blocked`) are not
+proven. A combination that served only those is not tried; on one that
+served fixable chains too, a handshake that fails with the error OpenSSL
+gives a blocked chain against the new store is expected (noted), and the
+fixable chains must still be met verifying, or pass `openssl verify`; with
+GSKit's handshakes, GSKit rejecting a chain left failing is noted too.
+
+`fix --chain FILE` (`prove_offline`): no server to shake hands with; each
+chain as read is verified against the store after the import by the real
+`openssl verify` (the OpenSSL model without a binary), and the proof says
+so ("proof: openssl verify of the chains read from FILE, no handshake").
 """
 import hashlib
 import math
@@ -40,6 +52,8 @@ from ibmi_trust.probe.wire import Wire
 KIND_HANDSHAKE = "OpenSSL handshake"
 KIND_GSKIT = "GSKit model"
 KIND_GSKIT_HANDSHAKE = "GSKit handshake"
+KIND_VERIFY = "openssl verify of the chains read from a file (no handshake)"
+KIND_MODEL = "the OpenSSL model of the chains read from a file (no openssl binary, no handshake)"
 MAX_PER_COMBINATION = 30         # handshakes to meet every variant a combination served
 CONNECT_RETRIES = 2
 
@@ -85,8 +99,9 @@ def verifying_context(offer: offers.Offer, location: dict, level: int, check_nam
 
 
 def prove_by_handshakes(target, probe_result, variants, store_location: dict, validator, *,
-                        referee=None, now=None, ehlo: Optional[str] = None) -> Proof:
-    """Handshake with verification over every combination that served a chain."""
+                        referee=None, now=None, ehlo: Optional[str] = None, blocked=()) -> Proof:
+    """Handshake with verification over every combination that served a chain
+    of `variants`; `blocked`: the chains fix --partial leaves failing."""
     options = probe_result.options
     offer_map = {k: offers.offer_for(k, options.tls_version) for k in ("ecdsa", "rsa")
                  if k != "rsa" or options.tls_version != "1.3"}
@@ -101,13 +116,17 @@ def prove_by_handshakes(target, probe_result, variants, store_location: dict, va
             served.setdefault(combo, {})[v.variant.sha256] = count
     mismatch = {v.variant.sha256 for v in variants if any(f.code == "name-mismatch" for f in v.report.findings)}
     proof = Proof(ok=True, failures=[])
+    left_failing = _left_failing(blocked, store_location, validator, referee, now)
     seen = set()
     for combo, counts in served.items():
         check_name = bool(validator.check_names and combo.sni and not (set(counts) & mismatch))
         ctx = verifying_context(offer_map[combo.key_type], store_location, validator.level, check_name)
         path_only = verifying_context(offer_map[combo.key_type], store_location, validator.level, False)
-        budget = 1 if len(counts) == 1 else min(MAX_PER_COMBINATION,
-                                                 math.ceil(3.0 * sum(counts.values()) / min(counts.values())))
+        expected = {code: v for v in blocked if combo in v.variant.combo_counts for code in left_failing[v.index]}
+        total = sum(counts.values()) + sum(v.variant.combo_counts[combo] for v in blocked
+                                           if combo in v.variant.combo_counts)
+        budget = 1 if len(counts) == 1 and not expected else min(
+            MAX_PER_COMBINATION, math.ceil(3.0 * total / min(counts.values())))
         met = set()
         attempts = 0
         while attempts < budget and not set(counts) <= met:
@@ -121,6 +140,12 @@ def prove_by_handshakes(target, probe_result, variants, store_location: dict, va
                                    % (combo, outcome))
                 outcome = _attempt(target, combo, path_only, ehlo or options.ehlo, options.timeout, limiter)
                 proof.handshakes += 1
+            if isinstance(outcome, _Failed) and outcome.verify_code in expected:
+                note = "%s: a handshake failed with error %s, as chain %d (left failing) does" % (
+                    combo, outcome.verify_code, expected[outcome.verify_code].index)
+                if note not in proof.notes:
+                    proof.notes.append(note)
+                continue
             if isinstance(outcome, _Failed):
                 proof.failures.append("%s: %s" % (combo, outcome))
                 break
@@ -133,6 +158,11 @@ def prove_by_handshakes(target, probe_result, variants, store_location: dict, va
                 combo, "no SNI" if not combo.sni else "the chain does not name the host: see name-mismatch"))
     for combo in probe_result.combos:
         if combo in served:
+            continue
+        left = [v.index for v in blocked if combo in v.variant.combo_counts]
+        if left:
+            proof.notes.append("%s served only chain(s) %s, left failing: not proven" % (
+                combo, ", ".join(map(str, left))))
             continue
         # a combination that served nothing before (it failed): if it answers now, it must verify too
         ctx = verifying_context(offer_map[combo.key_type], store_location, validator.level, False)
@@ -165,14 +195,16 @@ def prove_by_handshakes(target, probe_result, variants, store_location: dict, va
 _NO_HANDSHAKE = "could not complete a handshake"
 
 
-def prove_by_gskit(target, probe_result, variants, setting) -> Proof:
+def prove_by_gskit(target, probe_result, variants, setting, blocked=frozenset()) -> Proof:
     """GSKit's own handshakes after an import into *SYSTEM (or a .KDB): every
     address x SNI combination that served a chain (repeated where it served
     several), and once each combination that served none. `variants` are the
     chains seen before, judged against the store as it is now (the GSKit
     model); GSKit's answers are settled into them, so they become the
     after-state. A chain GSKit's handshakes did not meet again keeps the
-    model's verdict, and the proof says so."""
+    model's verdict, and the proof says so. Chains numbered in `blocked`
+    (--partial leaves them failing) are not proven: GSKit rejecting them is
+    noted, not a failure."""
     from ibmi_trust.analyse.model import TRUSTED, UNCONFIRMED
     from ibmi_trust.jobs import gskit
 
@@ -212,6 +244,10 @@ def prove_by_gskit(target, probe_result, variants, setting) -> Proof:
     app = setting.store_field[4:] if setting.store_field.startswith("app:") else None
     for v in variants:
         answer = v.report.referee or {}
+        if v.index in blocked:
+            proof.notes.append("chain %d is left failing (--partial): GSKit %s" % (
+                v.index, answer.get("words") or answer.get("decision") or "did not meet it again"))
+            continue
         if answer.get("decision") == "rejects":
             proof.failures.append("chain %d: GSKit rejects it%s: %s%s" % (
                 v.index, " with application ID %s" % app if app else "", answer.get("words"),
@@ -225,6 +261,42 @@ def prove_by_gskit(target, probe_result, variants, setting) -> Proof:
             proof.failures.append("chain %d: GSKit's handshakes did not meet it again (%s) and the GSKit model "
                                   "says %s" % (v.index, answer.get("reason"), v.report.verdict))
     proof.ok = not proof.failures
+    return proof
+
+
+def _left_failing(blocked, store_location: dict, validator, referee, now) -> Dict[int, set]:
+    """Per blocked chain, the verify errors a handshake that serves it fails with
+    now: what the real `openssl verify` says against the new store, else the
+    analysis's answer from before the import."""
+    out = {}
+    for v in blocked:
+        codes = set()
+        if referee is not None:
+            verdict = referee.verify(list(v.variant.certificates), level=validator.level, now=now, **store_location)
+            if verdict.ran and not verdict.ok and verdict.code is not None:
+                codes.add(int(verdict.code))
+        before = v.report.referee or {}
+        if before.get("code") is not None:
+            codes.add(int(before["code"]))
+        error = (v.report.prediction or {}).get("error") or {}
+        if error.get("code") is not None:
+            codes.add(int(error["code"]))
+        out[v.index] = codes
+    return out
+
+
+def prove_offline(variants, store, validator, *, referee=None, now=None, source: str = "") -> Proof:
+    """--chain: each chain as read, verified against the store after the import."""
+    from ibmi_trust.importer.overlay import judge
+
+    judged = judge(store, variants, validator, referee, now, failing="fails against the store after the import")
+    proof = Proof(ok=judged.ok, failures=list(judged.failures), kind=KIND_VERIFY if referee else KIND_MODEL)
+    failing = {verdict["chain"] for verdict in judged.verdicts if not verdict.get("ok")}
+    for v in variants:
+        if v.index not in failing:
+            proof.proven[v.index] = proof.kind
+    proof.notes.append("the chains were read from %s: no handshake was made; run check without --chain where "
+                       "the server is reachable to prove it by handshake" % (source or "a file"))
     return proof
 
 

@@ -25,6 +25,8 @@ class CheckOptions:
     history: object = None                  # ibmi_trust.history.journal.Journal, None = no history
     command: str = "check"                  # what the history records the run as
     proof: str = "auto"                     # *SYSTEM/.KDB: gskit | model | auto (GSKit when GSKPROBE is installed)
+    chain_file: Optional[str] = None        # --chain: read the chains from this file, connect to nothing
+    critical_days: Optional[int] = None     # CRITICAL when a path certificate expires within N days
 
 
 @dataclass
@@ -83,6 +85,7 @@ class CheckResult:
     referee: Optional[str] = None           # the openssl that refereed, or why none did
     history: Optional[dict] = None          # Journal.to_json(): window, guarantee, new, warnings
     gskit: Optional[dict] = None            # *SYSTEM/.KDB: GSKit's own handshakes (jobs.gskit.Referee)
+    critical_days: Optional[int] = None     # --critical-days: expiring this soon is CRITICAL
 
     @property
     def exit_code(self) -> int:
@@ -100,12 +103,22 @@ class CheckResult:
         return out
 
     def earliest_expiry_days(self) -> Optional[float]:
-        now = datetime.datetime.now(datetime.timezone.utc)
-        days = []
+        soonest = self.expiring()
+        return soonest[0][2] if soonest else None
+
+    def expiring(self, within: Optional[float] = None, now=None) -> list:
+        """(chain number, certificate, days left) for every certificate on a
+        chain's path (as sent, when there is no path), soonest first; only
+        those expiring within `within` days when given."""
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        out, seen = [], set()
         for v in self.variants:
             for cert in list(v.report.path) or list(v.variant.certificates):
-                days.append(cert.days_left(now))
-        return min(days) if days else None
+                days = cert.days_left(now)
+                if (v.index, cert.sha256) not in seen and (within is None or days <= within):
+                    seen.add((v.index, cert.sha256))
+                    out.append((v.index, cert, days))
+        return sorted(out, key=lambda item: item[2])
 
     def to_json(self) -> dict:
         from ibmi_trust.jobs.render import SCHEMA_VERSION
@@ -128,6 +141,7 @@ class CheckResult:
             "referee": self.referee,
             "history": self.history,
             "gskit": self.gskit,
+            "critical_days": self.critical_days,
         }
 
 
@@ -221,11 +235,16 @@ def run_check(target, options: CheckOptions, *, store=None, views=None,
     validator = validator_for(store, options)
     view, problems_so_far = (views or store_view)(store, validator)   # read before probing: fail fast
     spec = store.spec
-    journal = options.history
+    journal = options.history if not options.chain_file else None      # chains read from a file: not a probe
     recalled = journal.recall(target) if journal is not None else None     # never raises
     known = recalled.recall.addresses() if recalled is not None and recalled.recall is not None else ()
     try:
-        result = probe(target, options.probe_options, progress=progress, known_addresses=known)
+        if options.chain_file:
+            from ibmi_trust.probe.offline import read_chains
+
+            result = read_chains(options.chain_file, target, options.probe_options)
+        else:
+            result = probe(target, options.probe_options, progress=progress, known_addresses=known)
     except ProbeError as exc:
         return CheckResult(target=target, store_spec=spec, status=st.UNKNOWN, error=exc.message,
                            store_problems=problems_so_far(), elapsed=time.monotonic() - started,
@@ -236,14 +255,16 @@ def run_check(target, options: CheckOptions, *, store=None, views=None,
         journal.flag_changes(recalled, variants)
     from ibmi_trust.jobs.gskit import referee_check
 
-    gskit = referee_check(target, result, variants, store, options)        # *SYSTEM/.KDB: GSKit decides
+    gskit = None if options.chain_file else referee_check(target, result, variants, store, options)   # GSKit decides
     problems = problems_so_far()
     status = st.worst(v.status for v in variants) if variants else st.UNKNOWN
     check = CheckResult(target=target, store_spec=spec, status=status, variants=variants, probe=result,
                         store_problems=problems, elapsed=time.monotonic() - started, checked_at=checked_at,
                         error=None if variants else "no chain captured", validator=validator.to_json(),
                         referee=gskit.words() if gskit else referee_words(store, validator, options),
-                        gskit=gskit.to_json() if gskit else None)
+                        gskit=gskit.to_json() if gskit else None, critical_days=options.critical_days)
+    if options.critical_days is not None and check.expiring(options.critical_days):
+        check.status = st.CRITICAL
     if journal is not None:
         journal.record(recalled, result, check, options.command)
         check.history = journal.to_json(recalled)

@@ -8,6 +8,7 @@ needs IBM i, so every mapping is tested on Linux.
 from typing import List
 
 from ibmi_trust.ibmi import messages as m
+from ibmi_trust.words import whole_days
 
 
 def _target(result) -> str:
@@ -30,7 +31,7 @@ def _finding_records(check) -> List:
             elif f.code == "expires-soon":
                 detail = f.detail or {}
                 out.append(m.record(m.CA_EXPIRES, f.subject or "", str(detail.get("not_after", ""))[:10],
-                                    str(int(detail.get("days_left", 0))), store))
+                                    str(whole_days(detail.get("days_left", 0))), store))
             elif f.code == "weak-signature":
                 detail = f.detail or {}
                 out.append(m.record(m.WEAK_SIGNATURE, f.subject or "", str(detail.get("hash", "")).upper()))

@@ -14,18 +14,25 @@ import with backup, prove, roll back when the proof fails.
          GSKit model re-run on a re-probe ("proof: GSKit model", and why)
       -> kept, or the backup is put back (RolledBack)
 
+Chains the plan cannot fix (a root nobody approved, an issuer not found)
+are "blocked": without `partial` fix refuses (the dry run still shows the
+plan for the others); with `partial` it imports what the fixable chains
+need, and the plan check and the proof count only those (outcome
+"partial", exit 7); the blocked chains are reported, not a proof failure.
+
 Refusals and roll-backs raise FixRefused / RolledBack (exit 5 / 6) with the
 FixResult so far attached as `.result`, so `--json` still prints it.
 """
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
-from ibmi_trust.errors import FixRefused, RolledBack
+from ibmi_trust.errors import EXIT_PARTIAL, FixRefused, RolledBack
 from ibmi_trust.jobs import status as st
 from ibmi_trust.jobs.check import CheckOptions, CheckResult, analyse_probe, referee_words, run_check, validator_for
 
-OUTCOMES = ("fixed", "nothing-to-do", "dry-run", "refused", "rolled-back", "unknown")
+OUTCOMES = ("fixed", "partial", "nothing-to-do", "dry-run", "refused", "rolled-back", "unknown")
 
 
 @dataclass
@@ -41,6 +48,7 @@ class FixResult:
     proof: object = None                   # importer.proof.Proof
     outcome: str = "nothing-to-do"
     error: Optional[str] = None            # why it was refused or rolled back
+    partial: bool = False                  # --partial: import for the fixable chains, report the blocked ones
 
     @property
     def status(self) -> str:
@@ -54,8 +62,15 @@ class FixResult:
             return FixRefused.exit_code
         if self.outcome == "rolled-back":
             return RolledBack.exit_code
+        blocked = self.plan is not None and bool(self.plan.blocked)
         if self.dry_run:
-            return 0 if self.before.status != st.UNKNOWN else st.exit_code(st.UNKNOWN)
+            if self.before.status == st.UNKNOWN:
+                return st.exit_code(st.UNKNOWN)
+            if blocked:                                 # what the run without --dry-run would end with
+                return EXIT_PARTIAL if self.partial else FixRefused.exit_code
+            return 0
+        if self.outcome == "partial":
+            return EXIT_PARTIAL
         return st.exit_code(self.status)
 
     def to_json(self) -> dict:
@@ -65,6 +80,7 @@ class FixResult:
             "schema_version": SCHEMA_VERSION,
             "kind": "fix",
             "dry_run": self.dry_run,
+            "partial": self.partial,
             "outcome": self.outcome,
             "status": self.status,
             "error": self.error,
@@ -79,10 +95,10 @@ class FixResult:
         }
 
 
-def run_fix(target, options: CheckOptions, *, approved_roots=(), dry_run: bool = False,
+def run_fix(target, options: CheckOptions, *, approved_roots=(), dry_run: bool = False, partial: bool = False,
             confirm: Optional[Callable[[object], bool]] = None, store=None,
             progress=None, announce: Callable[[str], None] = lambda line: None) -> FixResult:
-    """`confirm(plan)` is asked before writing (None = yes)."""
+    """`confirm(plan)` is asked before writing (None = yes); `partial`: see the module's words."""
     from ibmi_trust.importer.plan import build_plan
 
     started = time.monotonic()
@@ -91,7 +107,7 @@ def run_fix(target, options: CheckOptions, *, approved_roots=(), dry_run: bool =
 
         store = open_configured_store(options)
     before = run_check(target, options, store=store, progress=progress)
-    result = FixResult(before=before, dry_run=dry_run)
+    result = FixResult(before=before, dry_run=dry_run, partial=partial)
     try:
         if before.status == st.UNKNOWN:
             result.outcome = "unknown"
@@ -99,16 +115,17 @@ def run_fix(target, options: CheckOptions, *, approved_roots=(), dry_run: bool =
             return result
         plan = build_plan(before.variants, approved_roots)
         result.plan = plan
-        if plan.blockers:
-            _refuse(result, "nothing was changed: " + " | ".join(plan.blockers),
-                    hint="`ibmi-trust needs %s` lists what to fetch by hand; bring it with --from FILE"
-                    % target.display())
+        if plan.blocked and not plan.items:
+            _refuse(result, "nothing was changed: " + " | ".join(plan.blockers))
         if not plan.items:
             result.messages.append("every chain is already trusted: nothing to import")
             return result
+        if plan.blocked and not partial and not dry_run:
+            _refuse(result, "%s; nothing was changed (--partial imports what %s need and leaves %s failing)"
+                    % (" | ".join(plan.blockers), _chain_words(plan.fixable), _chain_words(plan.blocked_chains)))
         validator = validator_for(store, options)
         _refuse_without_gskit_environment(result, target)
-        result.overlay = _check_on_scratch_copy(store, plan, before, validator, options)
+        result.overlay = _check_on_scratch_copy(store, plan, _unblocked(before, plan), validator, options)
         if result.overlay is not None:
             from ibmi_trust.importer.overlay import scratch_note
 
@@ -120,6 +137,8 @@ def run_fix(target, options: CheckOptions, *, approved_roots=(), dry_run: bool =
         if dry_run:
             result.outcome = "dry-run"
             result.messages.append("dry run: nothing was changed")
+            if plan.blocked and not partial:
+                result.messages.append("without --partial, fix refuses: %s" % " | ".join(plan.blockers))
             return result
         try:
             agreed = confirm is None or confirm(plan)
@@ -156,7 +175,28 @@ def _refuse_without_gskit_environment(result: FixResult, target) -> None:
                 % gsk.get("code"))
 
 
-def _check_on_scratch_copy(store, plan, before: CheckResult, validator, options: CheckOptions):
+def _chain_words(numbers) -> str:
+    return "chain%s %s" % ("" if len(numbers) == 1 else "s", ", ".join(str(n) for n in numbers))
+
+
+def _verify_words(plan) -> str:
+    if not plan.blocked:
+        return "every chain verifies"
+    return "%s verif%s" % (_chain_words(plan.fixable), "ies" if len(plan.fixable) == 1 else "y")
+
+
+def _unblocked(check: CheckResult, plan) -> list:
+    """The variants the plan must make (or keep) verifying: all but the blocked ones."""
+    blocked = set(plan.blocked_chains) if plan is not None else set()
+    return [v for v in check.variants if v.index not in blocked]
+
+
+def _blocked(check: CheckResult, plan) -> list:
+    blocked = set(plan.blocked_chains) if plan is not None else set()
+    return [v for v in check.variants if v.index in blocked]
+
+
+def _check_on_scratch_copy(store, plan, variants, validator, options: CheckOptions):
     from ibmi_trust.importer import overlay
 
     if validator.kind != "openssl" or not overlay.supported(store):
@@ -165,7 +205,7 @@ def _check_on_scratch_copy(store, plan, before: CheckResult, validator, options:
     from ibmi_trust.analyse.referee import cached
 
     referee = cached() if options.referee else None
-    return overlay.check_plan(store, plan, before.variants, validator, referee, utc(None))
+    return overlay.check_plan(store, plan, variants, validator, referee, utc(None))
 
 
 def _apply(result: FixResult, target, options: CheckOptions, store, validator, announce) -> None:
@@ -175,8 +215,9 @@ def _apply(result: FixResult, target, options: CheckOptions, store, validator, a
     announce("importing %d certificate(s) into %s" % (len(plan.items), store.spec))
 
     def prove():
-        announce("proving every chain now verifies (%s)" % _proof_kind(validator, store, result.before))
-        result.proof = _prove(target, options, store, validator, result.before)
+        announce("proving that %s now (%s)" % (_verify_words(plan), _proof_kind(validator, store, options,
+                                                                                result.before)))
+        result.proof = _prove(target, options, store, validator, result.before, plan)
         _prove_historic(result.proof, result.before, store, validator, options)
         return result.proof
 
@@ -194,46 +235,53 @@ def _apply(result: FixResult, target, options: CheckOptions, store, validator, a
             len(outcome.change.added), outcome.change.backup.id if outcome.change.backup else "?"))
     else:
         result.messages.append("the store already held every planned certificate; nothing changed")
+    if plan.blocked:
+        result.outcome = "partial"
+        result.messages.append("--partial: %s fixed; left failing: %s" % (_chain_words(plan.fixable),
+                                                                         " | ".join(plan.blockers)))
     if result.proof is not None:
-        result.messages.append("proof: %s: %s" % (result.proof.kind, "every chain verifies" if result.proof.ok
+        result.messages.append("proof: %s: %s" % (result.proof.kind, _verify_words(plan) if result.proof.ok
                                                   else "; ".join(result.proof.failures)))
         result.after = result.proof.detail if result.proof.detail is not None else _reanalyse(
             target, options, store, validator, result.before)
 
 
-def _proof_kind(validator, store, before: CheckResult = None) -> str:
+def _proof_kind(validator, store, options: CheckOptions, before: CheckResult = None) -> str:
     from ibmi_trust.analyse.referee import store_location
-    from ibmi_trust.importer.proof import KIND_GSKIT, KIND_GSKIT_HANDSHAKE, KIND_HANDSHAKE
+    from ibmi_trust.importer.proof import KIND_GSKIT, KIND_GSKIT_HANDSHAKE, KIND_HANDSHAKE, KIND_VERIFY
 
     if validator.kind == "openssl" and store_location(store):
-        return KIND_HANDSHAKE
-    if ((before.gskit if before is not None else None) or {}).get("run") is not None:
+        return KIND_VERIFY if options.chain_file else KIND_HANDSHAKE
+    if not options.chain_file and ((before.gskit if before is not None else None) or {}).get("run") is not None:
         return KIND_GSKIT_HANDSHAKE
     return KIND_GSKIT
 
 
-def _prove(target, options: CheckOptions, store, validator, before: CheckResult):
+def _prove(target, options: CheckOptions, store, validator, before: CheckResult, plan=None):
     from ibmi_trust.analyse.core import utc
     from ibmi_trust.analyse.referee import cached, store_location
-    from ibmi_trust.importer.proof import KIND_GSKIT, Proof, prove_by_handshakes
+    from ibmi_trust.importer.proof import KIND_GSKIT, Proof, prove_by_handshakes, prove_offline
 
     location = store_location(store)
     if validator.kind == "openssl" and location:
         referee = cached() if options.referee else None
-        return prove_by_handshakes(target, before.probe, before.variants, location, validator,
-                                   referee=referee, now=utc(None))
+        if options.chain_file:          # --chain: nothing to shake hands with
+            return prove_offline(_unblocked(before, plan), store, validator, referee=referee, now=utc(None),
+                                 source=options.chain_file)
+        return prove_by_handshakes(target, before.probe, _unblocked(before, plan), location, validator,
+                                   referee=referee, now=utc(None), blocked=_blocked(before, plan))
     from ibmi_trust.jobs import gskit
 
     setting = gskit.setting_for(store, options, target) if gskit.applies(store) else None
-    if setting is not None and setting.runner is not None and (before.gskit or {}).get("run") is not None:
-        return _prove_by_gskit(target, options, store, validator, before, setting)
-    # *SYSTEM / .KDB without GSKPROBE: probe again and judge with the GSKit model (a model, and said so)
-    again = run_check(target, CheckOptions(store_spec=options.store_spec, store_options=options.store_options,
-                                           probe_options=options.probe_options, sourcing=None,
-                                           warn_days=options.warn_days, validator_options=options.validator_options,
-                                           referee=options.referee, proof=options.proof), store=store)
+    if setting is not None and setting.runner is not None and (before.gskit or {}).get("run") is not None \
+            and not options.chain_file:
+        return _prove_by_gskit(target, options, store, validator, before, setting, plan)
+    # *SYSTEM / .KDB without GSKPROBE (or --chain): probe again (or read --chain again) and judge with the
+    # GSKit model (a model, and said so); the re-check is not a run of its own in the history
+    again = run_check(target, dataclasses.replace(options, sourcing=None, history=None), store=store)
+    left_failing = {v.variant.sha256 for v in _blocked(before, plan)}
     failures = ["chain %d: %s" % (v.index, v.report.verdict) for v in again.variants
-                if v.report.verdict not in ("trusted", "unconfirmed")]
+                if v.report.verdict not in ("trusted", "unconfirmed") and v.variant.sha256 not in left_failing]
     if again.status == st.UNKNOWN:
         failures.append("could not probe: %s" % (again.error or "unknown"))
     proof = Proof(ok=not failures, failures=failures, kind=KIND_GSKIT, detail=again)
@@ -243,14 +291,16 @@ def _prove(target, options: CheckOptions, store, validator, before: CheckResult)
     return proof
 
 
-def _prove_by_gskit(target, options: CheckOptions, store, validator, before: CheckResult, setting):
+def _prove_by_gskit(target, options: CheckOptions, store, validator, before: CheckResult, setting, plan=None):
     """GSKit's handshakes prove the import; the chains seen before, judged against the
-    store as it is now, take GSKit's answers and are the after-state."""
+    store as it is now, take GSKit's answers and are the after-state (chains --partial
+    leaves failing are not proven)."""
     from ibmi_trust.importer.proof import prove_by_gskit
     from ibmi_trust.jobs.gskit import Referee
 
     after = _reanalyse(target, options, store, validator, before)
-    proof = prove_by_gskit(target, before.probe, after.variants, setting)
+    proof = prove_by_gskit(target, before.probe, after.variants, setting,
+                           blocked={v.index for v in _blocked(before, plan)})
     after.status = st.worst(v.status for v in after.variants) if after.variants else st.UNKNOWN
     referee = Referee(available=True, program=setting.runner.describe(), run=proof.run)
     after.referee = referee.words()

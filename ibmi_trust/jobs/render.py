@@ -1,59 +1,76 @@
-"""Text renderings of job results: the human report and the Nagios line.
+"""Text renderings of job results: the human report of check (fix's is in
+render_fix.py; the monitoring formats in nagios.py and prometheus.py).
 
 JSON renderings are the results' own to_json(); SCHEMA_VERSION is documented
-in docs/json-schema.md.
+in docs/json-schema.md. `paint` colours a status word (cli/output.py gives
+one on a terminal; by default the text is plain).
 """
-import math
 from typing import List
+
+from ibmi_trust.words import days_text, short_fingerprint
 
 SCHEMA_VERSION = 1
 
 
-def _short_fp(sha256: str) -> str:
-    return sha256[:16] + "..." if sha256 else "?"
+def _plain(status: str) -> str:
+    return status
 
 
-def check_text(result) -> str:
+def check_text(result, paint=_plain) -> str:
     lines: List[str] = []
     target = result.target.display()
-    lines.append("%s: %s (store %s)" % (result.status, target, result.store_spec))
+    lines.append("%s: %s (store %s)" % (paint(result.status), target, result.store_spec))
     lines.extend(_validator_lines(result))
     if result.error:
         lines.append("  could not probe: %s" % result.error)
     probe = result.probe
-    if probe is not None:
+    source = getattr(probe, "source", None)
+    if source is not None:
+        lines.append("  %d capture%s read from %s (%s), %d distinct chain%s; no connection was made to %s" % (
+            probe.chains_read, "" if probe.chains_read == 1 else "s", source, probe.form, len(result.variants),
+            "" if len(result.variants) == 1 else "s", target))
+    elif probe is not None:
         lines.append("  %d handshakes, %d distinct chain%s%s" % (
             probe.handshakes, len(result.variants), "" if len(result.variants) == 1 else "s",
             _guarantee_text(probe)))
-        lines.extend(_failure_lines(probe.failures))
+        lines.extend(failure_lines(probe.failures))
     lines.extend(_history_lines(getattr(result, "history", None)))
+    if result.critical_days is not None:
+        for number, cert, days in result.expiring(result.critical_days):
+            lines.append("  %s chain %d: %s expires %s (%s; --critical-days %d)" % (
+                paint("CRITICAL"), number, cert.subject, cert.not_after.strftime("%Y-%m-%d"), days_text(days),
+                result.critical_days))
     for v in result.variants:
         lines.append("")
-        combos = ", ".join("%s %s %s" % (a, "sni=" + s if s else "no-sni", k) for (a, s, k) in v.variant.combos[:6])
-        more = "" if len(v.variant.combos) <= 6 else " (+%d more)" % (len(v.variant.combos) - 6)
         if getattr(v, "source", "tonight") == "history":
-            lines.append("Chain %d: %s, from the history (not served in this run's handshakes)" % (
-                v.index, v.report.verdict.upper()))
+            seen = "from the history (not served in this run's handshakes)"
+        elif source is not None:
+            seen = "%.0f%% of the captures read" % (100.0 * v.variant.share)
         else:
-            lines.append("Chain %d: %s, seen on %.0f%% of handshakes (%s%s)" % (
-                v.index, v.report.verdict.upper(), 100.0 * v.variant.share, combos, more))
+            combos = ", ".join(str(c) for c in v.variant.combos[:6])
+            more = "" if len(v.variant.combos) <= 6 else " (+%d more)" % (len(v.variant.combos) - 6)
+            seen = "seen on %.0f%% of handshakes (%s%s)" % (100.0 * v.variant.share, combos, more)
+        lines.append("Chain %d: %s, %s" % (v.index, v.report.verdict.upper(), seen))
         if getattr(v, "history", None):
             lines.append("  " + _seen_text(v.history))
         for pos, cert in enumerate(v.variant.certificates):
             lines.append("  sent[%d] %s" % (pos, cert.subject))
             lines.append("          issuer %s; sha256 %s; until %s" % (
-                cert.issuer, _short_fp(cert.sha256), cert.not_after.strftime("%Y-%m-%d")))
+                cert.issuer, short_fingerprint(cert.sha256), cert.not_after.strftime("%Y-%m-%d")))
         said = _client_line(v.report)
         if said:
             lines.append("  " + said)
         if v.report.anchor is not None:
-            lines.append("  trusted by: %s (sha256 %s)" % (v.report.anchor.subject, _short_fp(v.report.anchor.sha256)))
+            lines.append("  trusted by: %s (sha256 %s)" % (v.report.anchor.subject,
+                                                          short_fingerprint(v.report.anchor.sha256)))
         for m in v.report.missing:
             src = ", ".join(m.sources) or "no known source"
             fp = m.sha256
             lines.append("  MISSING %s%s [%s]" % (m.subject, " sha256 " + fp if fp else "", src))
         for f in v.report.findings:
-            lines.append("  %-8s %s: %s" % (f.severity.upper(), f.code, f.message))
+            word = {"critical": "CRITICAL", "warning": "WARNING"}.get(f.severity)
+            lines.append("  %s%s %s: %s" % (paint(word) if word else f.severity.upper(),
+                                           " " * (8 - len(word or f.severity)), f.code, f.message))
     for problem in result.store_problems:
         lines.append("store: %s" % problem)
     return "\n".join(lines)
@@ -138,7 +155,7 @@ def _gskit_line(answer: dict) -> str:
     return "verdict of the GSKit model (GSKit's handshakes gave no verdict: %s)" % (answer.get("reason") or "?")
 
 
-def _failure_lines(failures) -> List[str]:
+def failure_lines(failures) -> List[str]:
     """Identical failures once, with the combinations that met them: a server
     without an RSA certificate refuses every RSA-only offer in the same way."""
     groups = {}
@@ -161,29 +178,3 @@ def _guarantee_text(probe) -> str:
         return ""
     return "; a chain served on >= %g%% of connections would have been seen with probability >= %.1f%%" % (
         100.0 * share, 100.0 * prob)
-
-
-def nagios_line(result, warn_days: int) -> str:
-    """One status line with perfdata, range syntax per conventions.md 3."""
-    target = result.target.display()
-    missing = len(result.missing())
-    failing = sum(1 for v in result.variants if v.report.verdict != "trusted")
-    if result.status == "UNKNOWN":
-        summary = "%s: could not probe: %s" % (target, result.error or "unknown error")
-    elif failing:
-        summary = "%s: %d of %d chain(s) would fail (SSL_ERROR_NOT_TRUSTED_ROOT), %d certificate(s) missing" % (
-            target, failing, len(result.variants), missing)
-    elif result.status == "WARNING":
-        summary = "%s: all %d chain(s) trusted, with warnings" % (target, len(result.variants))
-    else:
-        summary = "%s: all %d chain(s) trusted" % (target, len(result.variants))
-    perf = ["'chains'=%d;;;0" % len(result.variants), "'missing'=%d;;0;0" % missing]
-    historic = sum(1 for v in result.variants if getattr(v, "source", "tonight") == "history")
-    if historic:
-        summary += " (%d from the history)" % historic
-    days = result.earliest_expiry_days()
-    if days is not None:
-        perf.insert(0, "'days_to_expiry'=%d;%d:;0:" % (math.floor(days), warn_days))
-    if result.probe is not None:
-        perf.append("'handshakes'=%d;;;0" % result.probe.handshakes)
-    return "IBMI-TRUST %s - %s | %s" % (result.status, summary, " ".join(perf))

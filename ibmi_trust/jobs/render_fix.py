@@ -1,22 +1,39 @@
 """Text for fix: the plan an operator approves, and the outcome."""
+from ibmi_trust.words import fingerprint
 
 
-def plan_text(plan) -> str:
+def plan_text(plan, dry_run: bool = False) -> str:
+    """Every certificate the plan imports, for which chains, and each chain it cannot fix."""
+    verb = "would import" if dry_run else "import"
     if not plan.items:
-        return "Plan: nothing to import."
-    lines = ["Plan: import %d certificate(s):" % len(plan.items)]
+        lines = ["Plan: nothing to import."]
+    else:
+        lines = ["Plan%s: %s %d certificate(s)%s:" % (" (dry run: nothing is changed)" if dry_run else "", verb,
+                                                     len(plan.items), _for_chains(plan))]
     for item in plan.items:
         lines.append("  + %s %s" % (item.role, item.cert.subject))
-        lines.append("      sha256 %s" % item.cert.sha256)
+        lines.append("      sha256 %s" % fingerprint(item.cert.sha256))
         lines.append("      from %s; valid until %s; needed by chain(s) %s" % (
             item.provenance, item.cert.not_after.strftime("%Y-%m-%d"), ", ".join(map(str, item.variants))))
+    if plan.blocked:
+        lines.append("Cannot be fixed by an import%s:" % ("" if not plan.items else
+                                                          " (--partial leaves them failing)"))
+        for blocked in plan.blocked:
+            for reason in blocked.reasons:
+                lines.append("  - %s" % reason)
     return "\n".join(lines)
 
 
-def fix_text(result) -> str:
+def _for_chains(plan) -> str:
+    if not plan.blocked:
+        return ""
+    return " for chain%s %s" % ("" if len(plan.fixable) == 1 else "s", ", ".join(map(str, plan.fixable)))
+
+
+def fix_text(result, paint=lambda word: word) -> str:
     from ibmi_trust.jobs.render import check_text
 
-    lines = ["Before: %s" % result.before.status]
+    lines = ["Before: %s" % paint(result.before.status)]
     lines.extend(result.messages)
     if result.change is not None:
         for entry in result.change.added:
@@ -25,13 +42,18 @@ def fix_text(result) -> str:
             lines.append("  already present: %s (%s)" % (entry.cert.subject, entry.label))
         lines.extend("  note: %s" % note for note in result.change.notes)
     if result.proof is not None:
-        lines.append("proof: %s (%d handshake(s)): %s" % (result.proof.kind, result.proof.handshakes,
-                                                         "every chain verifies" if result.proof.ok
-                                                         else "; ".join(result.proof.failures)))
+        proof = result.proof
+        blocked = result.plan.blocked_chains if result.plan is not None else []
+        verdict = "; ".join(proof.failures)
+        if proof.ok:
+            verdict = "every chain verifies" if not blocked else "chain(s) %s verify; chain(s) %s left failing" % (
+                ", ".join(map(str, sorted(proof.proven))), ", ".join(map(str, blocked)))
+        lines.append("proof: %s%s: %s" % (proof.kind, " (%d handshake(s))" % proof.handshakes
+                                           if proof.handshakes else "", verdict))
         for number, how in sorted(result.proof.proven.items()):
             lines.append("  chain %d proven by %s" % (number, how))
         lines.extend("  note: %s" % note for note in result.proof.notes)
     if result.after is not None:
-        lines.append("After: %s" % result.after.status)
-        lines.append(check_text(result.after))
+        lines.append("After: %s" % paint(result.after.status))
+        lines.append(check_text(result.after, paint=paint))
     return "\n".join(lines)

@@ -143,28 +143,53 @@ def run_verify(configs, make_options, *, workers: int = DEFAULT_WORKERS, progres
                         started_at=started_at)
 
 
-def verify_text(result: VerifyResult) -> str:
+def verify_text(result: VerifyResult, paint=lambda word: word, next_lines=lambda outcome: []) -> str:
+    """The summary: one line per target with what matters (missing CAs, name
+    mismatches, handshake failures, warnings), and its next command."""
     counts = result.counts()
     lines = ["%s: %d target(s): %d OK, %d WARNING, %d CRITICAL, %d UNKNOWN in %.1f s" % (
-        result.status, len(result.outcomes), counts[st.OK], counts[st.WARNING], counts[st.CRITICAL],
+        paint(result.status), len(result.outcomes), counts[st.OK], counts[st.WARNING], counts[st.CRITICAL],
         counts[st.UNKNOWN], result.elapsed)]
     for o in result.outcomes:
-        detail = ""
-        if o.error:
-            detail = o.error
-        elif o.result is not None:
-            if o.result.error:
-                detail = o.result.error
-            else:
-                missing = o.result.missing()
-                detail = "%d chain(s)" % len(o.result.variants) + _history_detail(o.result)
-                if missing:
-                    detail += "; missing: " + "; ".join(m.subject for m in missing)
-        lines.append("  %-8s %-40s %s" % (o.status, o.config.target, detail))
+        lines.append("  %s%s %-40s %s" % (paint(o.status), " " * (8 - len(o.status)), o.config.target,
+                                          "; ".join(target_details(o))))
+        if o.status != st.OK:
+            lines.extend("      " + line for line in next_lines(o))
     warnings = dict.fromkeys(w for o in result.outcomes if o.result is not None and o.result.history
                              for w in o.result.history.get("warnings") or [])
     lines.extend("  WARNING  history: %s" % w for w in warnings)
     return "\n".join(lines)
+
+
+def target_details(outcome: TargetOutcome) -> List[str]:
+    """What the summary says about one target."""
+    if outcome.error:
+        return [outcome.error]
+    result = outcome.result
+    if result is None:
+        return []
+    if result.error and not result.variants:
+        return [result.error]
+    details = ["%d chain(s)" % len(result.variants) + _history_detail(result)]
+    missing = result.missing()
+    if missing:
+        details.append("missing: " + ", ".join(m.subject for m in missing))
+    for v in result.variants:
+        for f in v.report.findings:
+            if f.code == "name-mismatch":
+                details.append("chain %d: %s" % (v.index, f.message))
+    failing = [v for v in result.variants if v.report.status == st.CRITICAL and not v.report.missing
+               and not any(f.code == "name-mismatch" for f in v.report.findings)]
+    for v in failing:
+        first = next((f for f in v.report.findings if f.severity == "critical"), None)
+        details.append("chain %d: %s" % (v.index, first.message if first else v.report.verdict))
+    if result.probe is not None:
+        from ibmi_trust.jobs.render import failure_lines
+
+        details.extend(line.strip() for line in failure_lines(result.probe.failures))
+    warnings = [f.message for v in result.variants for f in v.report.findings if f.severity == "warning"]
+    details.extend(dict.fromkeys(warnings))
+    return details
 
 
 def _history_detail(check) -> str:

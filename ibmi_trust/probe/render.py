@@ -3,20 +3,13 @@ import datetime
 from typing import List
 
 from ibmi_trust.probe.result import ProbeResult
-
-
-def _fingerprint(sha256: str) -> str:
-    return ":".join(sha256[i:i + 2] for i in range(0, len(sha256), 2)).upper()
+from ibmi_trust.words import fingerprint
 
 
 def _validity(cert, now: datetime.datetime) -> str:
-    days = cert.days_left(now)
-    if days < 0:
-        state = "EXPIRED %d days ago" % int(-days)
-    elif now < cert.not_before:
-        state = "NOT YET VALID"
-    else:
-        state = "%d days left" % int(days)
+    from ibmi_trust.words import days_text
+
+    state = "NOT YET VALID" if now < cert.not_before else days_text(cert.days_left(now))
     return "%s .. %s (%s)" % (cert.not_before.strftime("%Y-%m-%d"), cert.not_after.strftime("%Y-%m-%d"), state)
 
 
@@ -56,7 +49,7 @@ def text(result: ProbeResult, now: datetime.datetime = None) -> str:
         for pos, cert in enumerate(variant.certificates):
             lines.append("  [%d] subject  %s" % (pos, cert.subject))
             lines.append("      issuer   %s%s" % (cert.issuer, "  (self-signed)" if cert.self_issued else ""))
-            lines.append("      sha256   %s" % _fingerprint(cert.sha256))
+            lines.append("      sha256   %s" % fingerprint(cert.sha256))
             lines.append("      valid    %s" % _validity(cert, now))
             for url in cert.ca_issuers:
                 lines.append("      AIA      %s" % url)

@@ -137,6 +137,7 @@ class ProbeResult:
     def to_json(self) -> dict:
         return {
             "schema_version": SCHEMA_VERSION,
+            "kind": "probe",
             "target": self.target.to_json(),
             "addresses": list(self.addresses),
             "resolutions": self.resolutions,

@@ -7,7 +7,7 @@ fingerprint (`--trust-root`), after checking it out of band. Intermediates
 may be added freely (they only help build chains up to a root that is
 already trusted). End-entity certificates do not belong in a trust store.
 """
-from typing import Iterable, List, Sequence
+from typing import Iterable, List, Sequence, Tuple
 
 from ibmi_trust.certs import Cert
 from ibmi_trust.errors import FixRefused
@@ -26,6 +26,14 @@ def unapproved_roots(certs: Sequence[Cert], approved: Iterable[str]) -> List[Cer
 def unused_approvals(certs: Sequence[Cert], approved: Iterable[str]) -> List[str]:
     present = {c.sha256 for c in certs}
     return [a for a in approved if normalise_fingerprint(a) not in present]
+
+
+def split_server_certificates(certs: Sequence[Cert]) -> Tuple[List[Cert], List[Cert]]:
+    """(CA certificates, server certificates) of a file such as a fullchain.pem,
+    where the server's certificate comes with its CAs; a self-issued
+    certificate counts as a CA (a root, approved or refused as one)."""
+    cas = [c for c in certs if c.is_ca or needs_approval(c)]
+    return cas, [c for c in certs if c not in cas]
 
 
 def check_addable(certs: Sequence[Cert], approved: Iterable[str]) -> None:

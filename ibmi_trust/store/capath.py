@@ -39,7 +39,6 @@ from ibmi_trust.store.rehash import (CERT, CRL, REHASH_EXTENSIONS, Link, Linkabl
                                      crl_issuer_der, hash_text, name_hash, number_links,
                                      parse_link_name, subject_hash, visit_order)
 
-LOCK_NAME = fsops.OWN_PREFIX + ".lock"
 Bucket = Tuple[str, int]                    # (CERT or CRL, subject hash)
 
 
@@ -65,7 +64,10 @@ class CApathStore(FileStore):
 
     @property
     def lock_path(self) -> Path:
-        return self.path / LOCK_NAME
+        """Beside the directory, as the backups are by default: nothing of ours
+        inside the CApath but the certificates and their links (a CACertPath
+        is read by sendmail, which wants CA files there and nothing else)."""
+        return self.path.parent / ("%s-%s.lock" % (fsops.OWN_PREFIX, self.path.name))
 
     def require_location(self) -> None:
         if not self.path.is_dir():
