@@ -10,7 +10,8 @@ import pytest
 
 from ibmi_trust import resources
 from ibmi_trust.cli import cli
-from ibmi_trust.ibmi import clcheck, clsource
+import clcheck
+from ibmi_trust.ibmi import clsource
 from ibmi_trust.ibmi.clsource import CLSyntaxError
 
 CL_DIR = resources.resource_dir("cl")

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from ibmi_trust.cli import cli
 from ibmi_trust.errors import ConfigError, IbmiApiError
-from ibmi_trust.ibmi import clcheck, clsource, messages, objects
+import clcheck
+from ibmi_trust.ibmi import clsource, messages, objects
 from ibmi_trust.ibmi.objects import Installer
 from ibmi_trust.ibmi.session import IbmiSession
 

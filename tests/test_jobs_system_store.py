@@ -166,3 +166,30 @@ def test_fix_on_a_system_whose_ca_status_is_unknown_imports_and_says_what_to_con
     assert result.outcome == "fixed" and result.proof.kind == "GSKit model" and result.proof.ok
     assert result.status == "WARNING" and result.exit_code == 1
     assert {v.report.verdict for v in result.after.variants} == {"unconfirmed"}
+
+
+def test_a_disabled_root_is_named_with_its_remedy_and_fix_imports_nothing(setting):
+    """A disabled CA is not a missing one: check names it with its remedy (enable it
+    in DCM), the next step says so, and fix refuses without writing (importing the
+    same certificate again cannot enable it)."""
+    from ibmi_trust.errors import FixRefused
+    from ibmi_trust.jobs import nextstep
+
+    sc, sim, monkeypatch, tmp_path = setting
+    _with_root_and_intermediate(sc, sim)
+    sim.ca_status_column = "CERTIFICATE_STATUS"
+    monkeypatch.setenv("IBMI_TRUST_CA_STATUS_COLUMN", "CERTIFICATE_STATUS")
+    monkeypatch.setenv("IBMI_TRUST_GSKIT_PARTIAL_CHAIN", "0")
+    sim.disable_ca("Scenario Root A")
+    store = system_store(sim, monkeypatch, tmp_path)
+    result = run_check(sc.target(), sc.check_options(sourcing=False), store=store)
+    assert result.status == "CRITICAL"
+    disabled = [f for v in result.variants for f in v.report.findings if f.code == "ca-disabled-in-store"]
+    assert disabled and all("enable it in Digital Certificate Manager" in f.message for f in disabled)
+    steps = nextstep.for_check(result, nextstep.Invocation(target=sc.target().display(), store="*SYSTEM"))
+    assert any("enable" in s.why and "Digital Certificate Manager" in s.why for s in steps), steps
+    before = tree_bytes(sim.system_kdb.parent)
+    with pytest.raises(FixRefused) as refused:
+        run_fix(sc.target(), sc.check_options(), store=store, confirm=None)
+    assert "Digital Certificate Manager" in refused.value.message + refused.value.hint
+    assert tree_bytes(sim.system_kdb.parent) == before

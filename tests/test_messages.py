@@ -8,7 +8,8 @@ import pytest
 
 from ibmi_trust import resources
 from ibmi_trust.errors import ConfigError, IbmiApiError, RolledBack
-from ibmi_trust.ibmi import clcheck, clsource, messages, objects
+import clcheck
+from ibmi_trust.ibmi import clsource, messages, objects
 from ibmi_trust.ibmi.session import IbmiSession
 
 from ibmi_simulator import Simulator

@@ -17,6 +17,11 @@ FIXABLE = "fixable"
 UNTRUSTED = "untrusted"
 UNCONFIRMED = "unconfirmed"     # the path ends at a store CA whose enabled state the store does not report
 
+# What cures a CA the store holds but does not trust (IBM: only enabled CAs in *SYSTEM are
+# trusted, DCM "Defining a CA trust list for an application"); importing it again cannot.
+ENABLE_REMEDY = ("enable it in Digital Certificate Manager (DCM: Manage Certificates > Set CA status); "
+                 "importing it again does not help")
+
 
 @dataclass
 class Finding:

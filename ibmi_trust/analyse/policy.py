@@ -13,7 +13,7 @@ from typing import List, Optional
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
-from ibmi_trust.analyse.model import CRITICAL, Finding
+from ibmi_trust.analyse.model import CRITICAL, ENABLE_REMEDY, Finding
 from ibmi_trust.analyse.names import name_constraints_problem
 from ibmi_trust.certs import Cert
 from ibmi_trust.store.base import StoreEntry
@@ -113,8 +113,9 @@ def _ca_problems(ca: Cert, now, in_store: bool, below: int) -> List[Finding]:
 def _anchor_state(entry: StoreEntry) -> List[Finding]:
     if entry.enabled is False or entry.trusted is False:
         state = "disabled" if entry.enabled is False else "not trusted"
-        return [_finding("ca-disabled-in-store", "store certificate %s is %s (label %s)"
-                         % (entry.cert.common_name, state, entry.label), entry.cert, label=entry.label)]
+        return [_finding("ca-disabled-in-store", "store certificate %s is %s (label %s): %s"
+                         % (entry.cert.common_name, state, entry.label, ENABLE_REMEDY), entry.cert,
+                         label=entry.label, remedy="enable-in-dcm")]
     return []
 
 

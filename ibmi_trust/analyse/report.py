@@ -19,9 +19,9 @@ import datetime
 from typing import List, Optional, Sequence, Tuple
 
 from ibmi_trust.analyse.index import CertIndex
-from ibmi_trust.analyse.model import (CRITICAL, FIXABLE, INFO, NEEDS_APPROVAL, NEEDS_INTERMEDIATE, NEEDS_RENEWAL,
-                                      NEEDS_ROOT, NEEDS_UNKNOWN_ISSUER, TRUSTED, WARNING, ChainReport, Finding,
-                                      Missing, Sourced)
+from ibmi_trust.analyse.model import (CRITICAL, ENABLE_REMEDY, FIXABLE, INFO, NEEDS_APPROVAL, NEEDS_INTERMEDIATE,
+                                      NEEDS_RENEWAL, NEEDS_ROOT, NEEDS_UNKNOWN_ISSUER, TRUSTED, WARNING, ChainReport,
+                                      Finding, Missing, Sourced)
 from ibmi_trust.analyse.paths import SERVER, Node
 from ibmi_trust.certs import Cert
 
@@ -172,8 +172,9 @@ class ReportBuilder:
             for cert, entry in self.anchors.same_key(node.cert):
                 if entry.enabled is False or entry.trusted is False:
                     findings.append(Finding("ca-disabled-in-store", CRITICAL, "CA certificate %s is in the store "
-                                            "but disabled or not trusted (label %s)" % (cert.common_name, entry.label),
-                                            cert.subject, cert.sha256, {"label": entry.label}))
+                                            "but disabled or not trusted (label %s): %s"
+                                            % (cert.common_name, entry.label, ENABLE_REMEDY),
+                                            cert.subject, cert.sha256, {"label": entry.label, "remedy": "enable-in-dcm"}))
                 elif not cert.valid_at(self.now):
                     code = "ca-expired-in-store" if self.now > cert.not_after else "ca-not-yet-valid-in-store"
                     findings.append(Finding(code, CRITICAL, "CA certificate %s in the store is valid %s to %s "

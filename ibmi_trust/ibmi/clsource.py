@@ -1,6 +1,6 @@
 """Read CL and command-definition source into statements.
 
-One small parser shared by the CL checker (clcheck), the installer (objects)
+One small parser shared by the CL checker (tests/clcheck.py), the installer (objects)
 and the message catalog (messages, which reads the FMT of each ADDMSGD).
 It knows the CL source syntax the package's own cl/ files use:
 

@@ -141,7 +141,7 @@ def for_check(result, inv: Invocation, approved: Sequence[str] = ()) -> List[Ste
     from ibmi_trust.importer.plan import build_plan
 
     plan = build_plan(result.variants, list(approved) + list(inv.trust_roots))
-    steps: List[Step] = []
+    steps: List[Step] = _enable_steps(result, inv)
     if plan.items:
         steps.extend(_fix_steps(plan, inv))
     elif plan.blocked:
@@ -182,6 +182,17 @@ def _carry_in_steps(plan, inv: Invocation) -> List[Step]:
     if not any(b.missing for b in plan.blocked):
         return []
     return [Step("list the CA certificates to carry in (and where to get them)", inv.command("needs"))]
+
+
+def _enable_steps(result, inv: Invocation) -> List[Step]:
+    """A CA the store holds but does not trust (disabled in *SYSTEM): enable it in DCM,
+    then check again; no import can do that."""
+    disabled = dict.fromkeys("%s (label %s)" % (f.subject, (f.detail or {}).get("label", "?"))
+                             for v in result.variants for f in v.report.findings if f.code == "ca-disabled-in-store")
+    if not disabled:
+        return []
+    return [Step("enable %s in Digital Certificate Manager (DCM: Manage Certificates > Set CA status), then check "
+                 "again" % "; ".join(disabled), inv.command("check"))]
 
 
 def _name_steps(result, inv: Invocation) -> List[Step]:

@@ -25,13 +25,18 @@ here instead of by the compilers:
 - panel group: tags balanced, a :HELP for every command and parameter, no
   bare colon or ampersand in text (&colon. and &amp., UIM symbols).
 
-`python -m ibmi_trust.ibmi.clcheck [CL_DIR]` prints the problems (exit 1 if any).
+A development tool, kept beside the tests (it is not part of the installed
+package): `python tests/clcheck.py [CL_DIR]` from the repository root
+prints the problems (exit 1 if any); tests/test_cl_sources.py runs it.
 """
 import os
 import re
 import sys
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+if __name__ == "__main__":       # run as a script: check this checkout, never an installed copy
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from ibmi_trust.ibmi import clsource
 from ibmi_trust.ibmi.clsource import CLSyntaxError, Statement
