@@ -23,7 +23,10 @@ import time
 
 import pytest
 
-from pki_scenarios import CLASSES
+if __name__ == "__main__":       # run as a script: this checkout, never an installed copy
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from pki_scenarios import CLASSES  # noqa: E402
 
 CI_SEEDS = (0, 300)
 
