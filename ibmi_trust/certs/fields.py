@@ -125,8 +125,12 @@ class _Unusual(Exception):
     """Not the usual layout: the general reader decides."""
 
 
-def _element(der: bytes, pos: int, limit: int) -> Tuple[int, int]:
-    """(content start, end) of the element at `pos`, lengths of up to two bytes."""
+def _element(der: bytes, pos: int, limit: int, tag: Optional[int] = None) -> Tuple[int, int]:
+    """(content start, end) of the element at `pos`, of tag `tag` (any one-byte tag
+    when None), lengths of up to two bytes, ending within `limit`."""
+    found = der[pos]
+    if (found != tag) if tag is not None else (found & 0x1F == 0x1F):
+        raise _Unusual
     first = der[pos + 1]
     if first < 0x80:
         start, end = pos + 2, pos + 2 + first
@@ -147,12 +151,10 @@ def _read_usual_tbs(der: bytes) -> Tbs:
     same answer as _read_any_tbs (tests/test_fuzz_parsers.py), which takes
     anything else (_Unusual)."""
     size = len(der)
-    if der[0] != 0x30:
+    start, end = _element(der, 0, size, 0x30)
+    if end != size:
         raise _Unusual
-    start, end = _element(der, 0, size)
-    if end != size or der[start] != 0x30:
-        raise _Unusual
-    tbs_start, tbs_end = _element(der, start, end)
+    tbs_start, tbs_end = _element(der, start, end, 0x30)
     pos = tbs_start
     version = 0
     if der[pos] == 0xA0:
@@ -160,59 +162,32 @@ def _read_usual_tbs(der: bytes) -> Tbs:
             raise _Unusual
         version = der[pos + 4]
         pos += 5
-    if der[pos] != 0x02:
-        raise _Unusual
-    serial_start, serial_end = _element(der, pos, tbs_end)
+    serial_start, serial_end = _element(der, pos, tbs_end, 0x02)
     signature_at = serial_end
-    if der[signature_at] & 0x1F == 0x1F:
+    _s, issuer_at = _element(der, signature_at, tbs_end)
+    _s, validity_at = _element(der, issuer_at, tbs_end, 0x30)
+    validity_start, subject_at = _element(der, validity_at, tbs_end, 0x30)
+    before_start, after_at = _element(der, validity_start, subject_at)
+    after_start, after_end = _element(der, after_at, subject_at)
+    if after_end != subject_at:
         raise _Unusual
-    _s, signature_end = _element(der, signature_at, tbs_end)
-    issuer_at = signature_end
-    if der[issuer_at] != 0x30:
-        raise _Unusual
-    _s, issuer_end = _element(der, issuer_at, tbs_end)
-    if der[issuer_end] != 0x30:
-        raise _Unusual
-    validity_start, validity_end = _element(der, issuer_end, tbs_end)
-    before_at = validity_start
-    if der[before_at] & 0x1F == 0x1F:
-        raise _Unusual
-    before_start, before_end = _element(der, before_at, validity_end)
-    if der[before_end] & 0x1F == 0x1F:
-        raise _Unusual
-    after_start, after_end = _element(der, before_end, validity_end)
-    if after_end != validity_end:
-        raise _Unusual
-    subject_at = validity_end
-    if der[subject_at] != 0x30:
-        raise _Unusual
-    _s, subject_end = _element(der, subject_at, tbs_end)
-    spki_at = subject_end
-    if der[spki_at] != 0x30:
-        raise _Unusual
-    _s, spki_end = _element(der, spki_at, tbs_end)
+    _s, spki_at = _element(der, subject_at, tbs_end, 0x30)
+    _s, spki_end = _element(der, spki_at, tbs_end, 0x30)
     extensions_at = (0, 0)
     pos = spki_end
     while pos < tbs_end:
         tag = der[pos]
-        if tag & 0x1F == 0x1F:
-            raise _Unusual
         content_start, pos = _element(der, pos, tbs_end)
         if tag == 0xA3:
             extensions_at = (content_start, pos)
-    outer_at = tbs_end
-    if der[outer_at] != 0x30:
-        raise _Unusual
-    _s, outer_end = _element(der, outer_at, end)
-    if der[outer_end] != 0x03:
-        raise _Unusual
-    _s, bits_end = _element(der, outer_end, end)
+    _s, outer_end = _element(der, tbs_end, end, 0x30)
+    _s, bits_end = _element(der, outer_end, end, 0x03)
     if bits_end != end:
         raise _Unusual
-    at = array.array("I", (serial_start, serial_end, signature_at, signature_end, before_at, before_start,
-                           before_end, before_end, after_start, after_end, spki_at, spki_end) + extensions_at
-                     + (outer_at, outer_end))
-    return Tbs(der, version, der[issuer_at:issuer_end], der[subject_at:subject_end], at)
+    at = array.array("I", (serial_start, serial_end, signature_at, issuer_at, validity_start, before_start,
+                           after_at, after_at, after_start, after_end, spki_at, spki_end) + extensions_at
+                     + (tbs_end, outer_end))
+    return Tbs(der, version, der[issuer_at:validity_at], der[subject_at:spki_at], at)
 
 
 def _read_any_tbs(der: bytes) -> Tbs:

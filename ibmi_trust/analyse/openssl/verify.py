@@ -123,25 +123,32 @@ class StoreModel:
         like an issuer of a chain certificate, then like an issuer of those, and
         so on (OpenSSL looks store certificates up by subject name only), in load
         order. A store of just these judges `chain` exactly as the whole store."""
-        names = [c.issuer_key for c in chain]
-        found: Dict[str, Cert] = {}
-        seen_names = set()
-        while names:
-            name = names.pop()
-            if name is None or name in seen_names:
-                continue
-            seen_names.add(name)
-            for cert in self._by_subject.get(name, ()):
-                if cert.sha256 not in found:
-                    found[cert.sha256] = cert
-                    names.append(cert.issuer_key)
-        return sorted(found.values(), key=lambda c: self._seen[c.sha256])
+        return issuer_closure(chain, lambda name: [((self._seen[c.sha256],), c) for c in self._by_subject.get(name, ())])
 
     def named(self, canon: Optional[bytes]) -> List[Cert]:
         return list(self._by_subject.get(canon, ())) if canon is not None else []
 
     def contains(self, cert: Cert) -> bool:
         return cert.sha256 in self._seen
+
+
+def issuer_closure(chain: Sequence[Cert], ranked) -> List[Cert]:
+    """The store certificates named like an issuer of a chain certificate, then like
+    an issuer of those, and so on, in load order; `ranked(canonical name)` gives
+    (load position, certificate) for each certificate of that name."""
+    names = [c.issuer_key for c in chain]
+    found: Dict[str, Tuple[tuple, Cert]] = {}
+    seen_names = set()
+    while names:
+        name = names.pop()
+        if name is None or name in seen_names:
+            continue
+        seen_names.add(name)
+        for rank, cert in ranked(name):
+            if cert.sha256 not in found:
+                found[cert.sha256] = (rank, cert)
+                names.append(cert.issuer_key)
+    return [cert for _rank, cert in sorted(found.values(), key=lambda item: item[0])]
 
 
 class LookupStoreModel:
@@ -179,19 +186,7 @@ class LookupStoreModel:
 
     def lookups(self, chain: Sequence[Cert]) -> List[Cert]:
         """As StoreModel.lookups: every store certificate OpenSSL can meet verifying `chain`, in load order."""
-        names = [c.issuer_key for c in chain]
-        found: Dict[str, Tuple[tuple, Cert]] = {}
-        seen_names = set()
-        while names:
-            name = names.pop()
-            if name is None or name in seen_names:
-                continue
-            seen_names.add(name)
-            for rank, cert in self._ranked(name):
-                if cert.sha256 not in found:
-                    found[cert.sha256] = (rank, cert)
-                    names.append(cert.issuer_key)
-        return [cert for _rank, cert in sorted(found.values(), key=lambda item: item[0])]
+        return issuer_closure(chain, self._ranked)
 
     def with_added(self, certs: Sequence[Cert]) -> "LookupStoreModel":
         return LookupStoreModel(self._lookup, list(self._added) + list(certs))
