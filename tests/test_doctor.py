@@ -31,7 +31,13 @@ def test_a_ready_system_is_ready(ibmi):
     ibmi.installed_library = "ITRUST"
     install_record.write("ITRUST", "/QOpenSys/venv/bin/python3")
     code, checks, _result = doctor()
+    gskprobe = checks["ITRUST/GSKPROBE"]           # optional: without it *SYSTEM is judged by the model
+    assert code == 1 and gskprobe["status"] == "warn" and "5770-WDS" in gskprobe["detail"], checks
+    assert gskprobe["next"] == "after installing them: ibmi-trust install-objects --library ITRUST"
+    ibmi.programs["ITRUST/GSKPROBE"] = "built by CRTBNDC"
+    code, checks, _result = doctor()
     assert code == 0, checks
+    assert checks["ITRUST/GSKPROBE"]["status"] == "ok"
     assert checks["install record"]["detail"].startswith("library ITRUST (from install record ")
     assert checks["ITRUST/ITRCATRST"]["status"] == "ok" and checks["XMLSERVICE"]["status"] == "ok"
     assert checks["QsoRtvTLSA"]["detail"] == "System TLS default protocols *TLSV1.3 *TLSV1.2"

@@ -141,7 +141,24 @@ def object_checks(session, lib: str, objects) -> List[Check]:
                 "ibmi-trust install-objects --library %s --replace" % lib))
             continue
         out.append(Check("%s/%s" % (lib, name), OK, "%s present (for %s)" % (objtype, purpose)))
+    out.append(gskprobe_check(session, lib, objects))
     return out
+
+
+def gskprobe_check(session, lib: str, objects) -> Check:
+    """GSKPROBE, GSKit's own handshake: optional (built only where the ILE C compiler
+    and QSYSINC are installed); without it *SYSTEM verdicts are the GSKit model's."""
+    name = "%s/%s" % (lib, objects.C_PROGRAM)
+    try:
+        session.run_cl("CHKOBJ OBJ(%s) OBJTYPE(*PGM)" % name)
+    except IbmiApiError as exc:
+        if exc.message_id not in objects.NOT_FOUND:
+            return Check(name, WARN, "*PGM not checked: %s" % exc.message)
+        return Check(name, WARN, "*PGM not built: check and fix on *SYSTEM judge by the GSKit model, not by "
+                                 "GSKit's own handshake (it needs the ILE C compiler, 5770-WDS, and QSYSINC, "
+                                 "5770-SS1 option 13)",
+                     "after installing them: ibmi-trust install-objects --library %s" % lib)
+    return Check(name, OK, "*PGM present (GSKit's own handshake decides *SYSTEM verdicts)")
 
 
 def tls_attributes_check(session) -> Check:
