@@ -3,25 +3,31 @@ smtp`, against the same loopback Postfix (a private instance from
 tests/peers.py; a Python MailServer when Postfix cannot run here), plus the
 in-process cost of one capture with each chain-capture method.
 
-    python benchmarks/bench_probe_vs_openssl.py [rounds]
+    python benchmarks/bench_probe_vs_openssl.py [rounds] [--repo DIR]
 
 `ibmi-trust` runs as the console script pip writes (as bench_cold_start.py
-does). Each round runs s_client and the probe once each, in alternating
-order; the ratio is the median of the paired ratios (goal, issue 13: <= 2.0x).
+does), importing this checkout or the one given with --repo (how "before"
+was measured: a copy of an older commit; the peer, the PKI and the
+in-process rows always come from this checkout). Each round runs s_client
+and the probe once each, in alternating order; the ratio is the median of
+the paired ratios (goal, issue 13: <= 2.0x). Each run is timed with a
+blocking wait (bench_cold_start.timed): `subprocess.run(..., timeout=)`
+polls with growing sleeps and rounds every time up to 32, 64, 114, 164 ms.
 """
+import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
+sys.path[:0] = [HERE, ROOT, os.path.join(ROOT, "tests")]
 
 import peers  # noqa: E402
+from bench_cold_start import timed  # noqa: E402
 from ibmi_trust.probe import methods  # noqa: E402
 from ibmi_trust.probe.capture import capture_chain  # noqa: E402
 from ibmi_trust.testing.pki import CA  # noqa: E402
@@ -68,11 +74,11 @@ def start_peer(pki):
     return server.port, "Python MailServer (Postfix unavailable: %s)" % peers.missing_reason("postfix"), server.stop
 
 
-def main(runs):
+def main(runs, repo):
     pki = make_pki()
     port, peer_name, stop = start_peer(pki)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
-    env["PYTHONPATH"] = ROOT
+    env["PYTHONPATH"] = repo
     script = os.path.join(os.getcwd(), "ibmi-trust")
     with open(script, "w") as handle:
         handle.write(CONSOLE_SCRIPT)
@@ -82,20 +88,17 @@ def main(runs):
     s_client = ["openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:%d" % port, "-showcerts"]
 
     def run(cmd):
-        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env=env, check=False, timeout=120)
+        return timed(cmd, env, os.getcwd()) * 1000.0
 
     try:
-        print("peer: %s, port %d; Python %s; %d interleaved rounds (medians)"
-              % (peer_name, port, sys.version.split()[0], runs))
+        print("peer: %s, port %d; Python %s; repo %s; %d interleaved rounds (medians)"
+              % (peer_name, port, sys.version.split()[0], repo, runs))
         run(s_client)
         run(probe_once)                                   # warm the page cache, write .pyc files
         pairs = []
         for index in range(runs):
             order = [s_client, probe_once] if index % 2 == 0 else [probe_once, s_client]
-            times = {}
-            for cmd in order:
-                times[id(cmd)] = median_ms(lambda: run(cmd), 1)
+            times = {id(cmd): run(cmd) for cmd in order}
             pairs.append((times[id(s_client)], times[id(probe_once)]))
         openssl_ms = statistics.median(a for a, _ in pairs)
         once_ms = statistics.median(b for _, b in pairs)
@@ -122,6 +125,10 @@ def main(runs):
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("rounds", type=int, nargs="?", default=21)
+    parser.add_argument("--repo", default=ROOT, help="checkout whose ibmi-trust to run (default: this one)")
+    arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         os.chdir(workdir)                                 # `-c`/script directories must not shadow the checkout
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else 21)
+        main(arguments.rounds, os.path.abspath(arguments.repo))

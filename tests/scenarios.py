@@ -1,6 +1,5 @@
 """Loopback scenarios for the job tests: real STARTTLS servers, a real AIA
 HTTP server, a PEM-bundle trust store and a root-program file on disk."""
-import dataclasses
 import os
 import subprocess
 import tempfile
@@ -149,8 +148,8 @@ class Scenario:
         between the check and the re-probe."""
         rogue = CA.root("Scenario Rogue Root").intermediate("Scenario Rogue CA").leaf(NAMES)
         port = self.server.port
-        options.probe_options = dataclasses.replace(
-            options.probe_options, resolve={"%s:%d" % (HOST, port): list(self.server.addresses) + [address]})
+        options.probe_options = options.probe_options.replace(
+            resolve={"%s:%d" % (HOST, port): list(self.server.addresses) + [address]})
 
         def confirm(plan):
             self.add_server(ChainPlan(default=(rogue.chain_pem(), rogue.key_pem())), [address], port=port)

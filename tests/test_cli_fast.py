@@ -338,6 +338,26 @@ def test_fast_paths_import_nothing_they_must_not(args, forbidden):
     assert imported(modules, forbidden) == []
 
 
+NOT_ON_PROBE = ("click", "cryptography", "pyodbc", "itoolkit", "dataclasses", "inspect", "ast",
+                "random", "ipaddress",        # one combination needs no shuffle; an IPv4 target no ipaddress
+                "pathlib") + (("contextlib",) if sys.version_info >= (3, 13) else ())  # older typing imports it
+
+
+@pytest.mark.parametrize("output", [[], ["--json"]], ids=["text", "json"])
+def test_a_probe_imports_neither_click_nor_dataclasses(output, pki):
+    """`ibmi-trust probe` is read by the fast path (cli/fast_parse.py) and runs without click;
+    the text summary needs no json either."""
+    from peers import dual
+    from ibmi_trust.testing.servers import MailServer
+
+    with MailServer("smtp", chains=dual(pki)) as srv:
+        code, modules = modules_after(["probe", "127.0.0.1:%d" % srv.port, "--protocol", "smtp", "--rounds", "1",
+                                       "--key-type", "ecdsa"] + output)
+    assert code == 0
+    assert imported(modules, NOT_ON_PROBE + (() if output else ("json",))) == []
+    assert "ibmi_trust.cli.run_probe" in modules and "ibmi_trust.cli.group" not in modules
+
+
 def test_store_options_import_no_store_code():
     code = ("import sys\nfrom ibmi_trust.store.spec import StoreOptions\nStoreOptions()\n"
             "print(' '.join(sorted(sys.modules)))")

@@ -202,6 +202,27 @@ def test_limiter_is_shared_per_host_and_bounds_concurrency():
     assert state["max"] == 2
 
 
+def test_a_slot_is_given_back_when_the_handshake_fails_or_the_wait_is_interrupted(monkeypatch):
+    limiter = ratelimit.HostLimiter(rate=1000.0, concurrency=1)
+    with pytest.raises(ProbeError):
+        with limiter.slot():
+            raise ProbeError("refused")
+    with limiter.slot():                          # the only slot is free again
+        assert not limiter._slots.acquire(blocking=False)
+
+    def interrupted(seconds):
+        raise KeyboardInterrupt
+
+    slow = ratelimit.HostLimiter(rate=0.5, concurrency=1)
+    with slow.slot():
+        pass                                      # the next start is 2 s away: the next slot sleeps
+    monkeypatch.setattr(ratelimit.time, "sleep", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with slow.slot():
+            pytest.fail("the body ran although the wait was interrupted")
+    assert slow._slots.acquire(blocking=False)
+
+
 @pytest.mark.parametrize("kwargs", [dict(min_share=0), dict(min_share=1.0), dict(rounds=0), dict(sni=("maybe",)),
                                     dict(key_types=("dsa",)), dict(tls_version="1.4"), dict(rate=0),
                                     dict(tls_version="1.3", key_types=("rsa",))])

@@ -1,5 +1,7 @@
 """TARGET parsing, protocol inference, --resolve pins and address resolution."""
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -94,3 +96,41 @@ def test_name_that_cannot_resolve_is_resolve_error():
         addresses_for(target)
     assert "does not resolve" in info.value.message and "--resolve" in info.value.hint
     assert info.value.exit_code == 3
+
+
+# -- IP literals without importing ipaddress ------------------------------------------
+def test_ip_literal_reader_is_ipaddress_s_answer():
+    """is_ip_literal and ip_text answer the common cases (names, canonical IPv4)
+    without ipaddress and must agree with it everywhere."""
+    import ipaddress
+    import random
+
+    from ibmi_trust.probe.target import ip_text, is_ip_literal
+
+    def expected(text):
+        try:
+            return str(ipaddress.ip_address(text))
+        except ValueError:
+            return None
+
+    samples = ["127.0.0.1", "0.0.0.0", "255.255.255.255", "256.0.0.1", "01.2.3.4", "1.2.3.04", "1.2.3", "1.2.3.4.5",
+               "1..3.4", ".1.2.3", "1.2.3.4.", "", "-1.2.3.4", "+1.2.3.4", " 1.2.3.4", "1.2.3.4 ", "1.2.3.\u0664",
+               "\u0661.2.3.4", "1.2.3.4%eth0", "::1", "::", "2001:db8::1", "2001:DB8:0:0:0:0:0:1", "::ffff:1.2.3.4",
+               "fe80::1%eth0", "[::1]", "1:2:3:4:5:6:7:8:9", "mx.example.test", "localhost", "a.b.c.d", "1.2.3.a",
+               "0000.0.0.1", "0.0.0.00", "999.1.1.1", "1.2.3.255", "1e1.2.3.4", "1_0.2.3.4"]
+    rng = random.Random(13)
+    alphabet = "0123456789.:abcdefABCDEF%[]x \u0663"
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16))) for _ in range(20000)]
+    samples += [".".join(str(rng.randint(0, 300)).zfill(rng.choice((1, 1, 1, 2, 3))) for _ in range(4))
+                for _ in range(5000)]
+    for text in samples:
+        assert ip_text(text) == expected(text), repr(text)
+        assert is_ip_literal(text) == (expected(text) is not None), repr(text)
+
+
+def test_a_name_or_a_canonical_ipv4_address_needs_no_ipaddress_module():
+    code = ("import sys\nfrom ibmi_trust.probe.target import Target, parse_resolve\n"
+            "Target.parse('mx.example.test:25'); Target.parse('127.0.0.1:25'); parse_resolve('mx:25:127.0.0.2')\n"
+            "print('ipaddress' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "False"

@@ -14,8 +14,8 @@ bounds the work: at most MAX_BLOCKS blocks, and an optional deadline checked
 between blocks (the AIA fetcher passes its time limit).
 """
 import binascii
+import os
 import time
-from pathlib import Path
 from typing import List, NamedTuple, Optional, Tuple
 
 from ibmi_trust.certs.cert import Cert
@@ -253,9 +253,9 @@ def _pkcs7(der: bytes) -> List[Cert]:
 
 
 def load_certificate_file(path, *, strict: bool = True, problems: list = None) -> List[Cert]:
-    p = Path(path)
+    p = os.fspath(path)                         # (not pathlib: a probe does not otherwise load it)
     try:
-        with open(str(p), "rb") as handle:      # a device or pipe may not know its size:
+        with open(p, "rb") as handle:      # a device or pipe may not know its size:
             data = handle.read(MAX_INPUT_BYTES + 1)   # read no more than the limit
     except OSError as exc:
         raise CertificateError("cannot read %s: %s" % (p, exc.strerror or exc)) from None

@@ -7,8 +7,9 @@ from pages rendered by click ahead of time. Everything else, and anything
 a fast path is not sure about, goes to the click group in group.py, whose
 commands (`cmd_<name>.py`) load lazily.
 
-group.py is the one boundary where expected failures (IbmiTrustError)
-become a message on stderr and an exit code (ibmi_trust.errors); usage
+An expected failure (IbmiTrustError) becomes a message on stderr and an
+exit code (ibmi_trust.errors) in one function, output.failure_exit, which
+both the click group (group.py) and the fast paths (fast.py) call; usage
 errors exit 3 (UNKNOWN), as a monitoring plugin must.
 
 This module imports nothing but sys: `from ibmi_trust.cli import cli`
@@ -17,7 +18,9 @@ This module imports nothing but sys: `from ibmi_trust.cli import cli`
 import sys
 
 CL_RESULTS = "ibmi_trust.cl_results"     # ctx.meta key: {"path", "target", "store"}
-_FROM_GROUP = ("cli", "LazyGroup", "report_error")
+MONITORING = "ibmi_trust.nagios"          # ctx.meta key: --nagios was asked for
+NAGIOS_FLAG = "--nagios"
+_LAZY = {"cli": "group", "LazyGroup": "group", "report_error": "output"}      # name -> module beside this one
 
 
 def remember_cl_results(ctx, path, **context) -> None:
@@ -25,6 +28,13 @@ def remember_cl_results(ctx, path, **context) -> None:
     records go, so an expected failure still reaches the caller's job log."""
     if path:
         ctx.meta[CL_RESULTS] = dict(context, path=path)
+
+
+def monitoring_asked(args) -> bool:
+    """--nagios among the arguments (before any `--`): then every failure,
+    a usage error too, also prints a status line and exits 3."""
+    args = list(args)
+    return NAGIOS_FLAG in (args[:args.index("--")] if "--" in args else args)
 
 
 def main(argv=None):
@@ -44,8 +54,8 @@ def main(argv=None):
 
 
 def __getattr__(name):
-    if name in _FROM_GROUP:
-        from ibmi_trust.cli import group
+    if name in _LAZY:
+        import importlib
 
-        return getattr(group, name)
+        return getattr(importlib.import_module("ibmi_trust.cli." + _LAZY[name]), name)
     raise AttributeError("module %r has no attribute %r" % (__name__, name))

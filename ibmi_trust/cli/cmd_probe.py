@@ -36,34 +36,6 @@ def command(ctx, params):
     limit cut the probe short), 3 could not probe (name not found, refused,
     timeout, no STARTTLS, handshake failure, no handshake within the limit).
     """
-    import dataclasses
+    from ibmi_trust.cli.run_probe import run
 
-    from ibmi_trust.cli.common import build_probe_options, parse_target
-    from ibmi_trust.cli.output import Progress, emit_json
-    from ibmi_trust.errors import ProbeError
-    from ibmi_trust.probe import probe, render
-    from ibmi_trust.probe.save import save_chains
-
-    target = parse_target(params["target"], params["protocol"])
-    options = dataclasses.replace(
-        build_probe_options(**params),
-        key_types=tuple(params["key_types"]) or ("ecdsa", "rsa"),
-        confidence=params["confidence"], rate=params["rate"], concurrency=params["concurrency"],
-        seed=params["seed"],
-    )
-    bar = Progress("probing %s" % target.display())
-    try:
-        result = probe(target, options, progress=bar)
-    except ProbeError as exc:           # the one place the target goes in front of the reason
-        raise type(exc)("could not probe %s: %s" % (target.display(), exc.message), hint=exc.hint) from None
-    finally:
-        bar.close()
-    if params["as_json"]:
-        emit_json(result.to_json())
-    else:
-        click.echo(render.text(result))
-    if params["save_dir"]:
-        paths = save_chains(result, params["save_dir"])
-        click.echo("wrote %d PEM file%s to %s" % (len(paths), "" if len(paths) == 1 else "s", params["save_dir"]),
-                   err=True)
-    ctx.exit(0)
+    ctx.exit(run(params))

@@ -94,15 +94,14 @@ def run(codes: "list[str]", as_json: bool, cl_results: "str | None") -> int:
 
 def _write_records(path: str, make_records) -> int:
     """Write the records for the CL command; 0, or the exit code of the
-    IbmiTrustError that stopped it (reported as the CLI boundary does).
+    IbmiTrustError that stopped it (reported by the boundary's failure_exit).
     ibmi_trust.errors is imported only here: plain `explain` does not need it."""
-    from ibmi_trust.cli.output import report_error
+    from ibmi_trust.cli.output import failure_exit
     from ibmi_trust.errors import IbmiTrustError
     from ibmi_trust.ibmi import messages
 
     try:
         messages.write_results(path, make_records())
     except IbmiTrustError as exc:
-        report_error(exc)
-        return exc.exit_code
+        return failure_exit(exc, {})
     return 0

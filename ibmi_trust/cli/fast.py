@@ -10,9 +10,16 @@ RPG programs on every SSL failure and nightly jobs start ibmi-trust often.
                                    arguments (anything unusual goes to click)
     [CMD] --help | -h              the page click renders, stored in
                                    help_pages.py, while it is current (below)
+    probe ...                      the commands in FAST_COMMANDS, when
+                                   fast_parse.py reads the arguments with the
+                                   command's parse table (parse_tables.py,
+                                   current as the help pages are) into the
+                                   parameters click would give; then the
+                                   command's body runs as under click
 
 and returns the exit code, or None for click (group.py) to handle. Each
-answer is the same text click gives (tests/test_cli_fast.py compares them).
+answer is the same text click gives (tests/test_cli_fast.py and
+tests/test_cli_fast_probe.py compare them).
 """
 import os
 import sys
@@ -22,6 +29,11 @@ from ibmi_trust.cli.output import emit
 _HERE = os.path.dirname(os.path.abspath(__file__))
 VERBOSE_VERSION_ARGS = (["--version", "--verbose"], ["--verbose", "--version"])
 HELP_FLAGS = ("--help", "-h")
+# Commands whose arguments are read without click -> the module whose run(params)
+# is the command's body (the click command calls it too). A body takes only its
+# parameters: a command that needs click's context (ctx.meta, CL results) cannot
+# be here. scripts/gen_help_pages.py writes a parse table for each.
+FAST_COMMANDS = {"probe": "ibmi_trust.cli.run_probe"}
 
 
 def dispatch(args: "list[str]") -> "int | None":
@@ -54,7 +66,42 @@ def _answer(args):
         if page is not None:
             emit(page)
             return 0
+    if args[:1] and args[0] in FAST_COMMANDS:
+        params = command_params(args[0], args[1:])
+        if params is not None:
+            return run_command(args[0], params, args)
     return None
+
+
+def command_params(command: str, args: "list[str]") -> "dict | None":
+    """The parameters click would give `command` for `args`, or None (click
+    will parse them) when the parse table is not current or fast_parse is
+    not sure."""
+    from ibmi_trust.cli import fast_parse, parse_tables
+
+    table = parse_tables.TABLES.get(command)
+    if table is None or help_sources_checksum() != parse_tables.SOURCES_CHECKSUM:
+        return None
+    return fast_parse.parse(table, args)
+
+
+def run_command(command: str, params: dict, args: "list[str]") -> int:
+    """Run the command's body as click's group would: an expected failure
+    through the boundary's failure_exit (with --nagios in `args`, the whole
+    command line, as group.py looks for it), an interrupt as click's
+    "Aborted!" and exit 1."""
+    from ibmi_trust.cli import MONITORING, monitoring_asked
+    from ibmi_trust.cli.output import failure_exit
+    from ibmi_trust.errors import IbmiTrustError
+
+    body = __import__(FAST_COMMANDS[command], fromlist=("run",))     # importlib: 0.4 ms more
+    try:
+        return body.run(params)
+    except IbmiTrustError as exc:
+        return failure_exit(exc, {MONITORING: monitoring_asked(args)})
+    except (EOFError, KeyboardInterrupt):
+        emit("\nAborted!\n", err=True)
+        return 1
 
 
 def help_page(command: str) -> "str | None":
@@ -79,13 +126,14 @@ def help_sources() -> "list[str]":
 
 def help_sources_checksum() -> int:
     """CRC-32 over the names and bytes of help_sources(): cheap, and enough to
-    notice that a page no longer matches its source."""
-    import zlib
+    notice that a page no longer matches its source. (binascii's CRC-32 is
+    zlib's; ssl has loaded binascii already when a probe asks.)"""
+    import binascii
 
     crc = 0
     for name in help_sources():
         with open(os.path.join(_HERE, name), "rb") as handle:
-            crc = zlib.crc32(name.encode("utf-8") + b"\0" + handle.read() + b"\0", crc)
+            crc = binascii.crc32(name.encode("utf-8") + b"\0" + handle.read() + b"\0", crc)
     return crc
 
 

@@ -6,8 +6,9 @@ Listing commands reads file names only; a command's module is imported when
 it runs, and stage code (cryptography, pyodbc, itoolkit) only inside the
 command function.
 
-This is the one boundary where expected failures (IbmiTrustError) become a
-message on stderr and an exit code (ibmi_trust.errors); usage errors exit 3
+This is the boundary where expected failures (IbmiTrustError) become a
+message on stderr and an exit code (ibmi_trust.errors, through
+output.failure_exit, which the fast paths call too); usage errors exit 3
 (UNKNOWN), as a monitoring plugin must. Under --nagios every such failure
 also prints a status line on stdout and exits 3 (a store error too).
 """
@@ -16,14 +17,12 @@ import os
 import click
 
 from ibmi_trust import __version__
-from ibmi_trust.cli import CL_RESULTS
+from ibmi_trust.cli import MONITORING, monitoring_asked
 from ibmi_trust.cli.fast import VERBOSE_VERSION_ARGS
-from ibmi_trust.cli.output import report_error
+from ibmi_trust.cli.output import failure_exit
 from ibmi_trust.errors import EXIT_UNKNOWN, IbmiTrustError
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-MONITORING = "ibmi_trust.nagios"          # ctx.meta key: --nagios was asked for
-NAGIOS_FLAG = "--nagios"
 
 
 def _command_names():
@@ -32,19 +31,6 @@ def _command_names():
         if entry.startswith("cmd_") and entry.endswith(".py"):
             names.append(entry[4:-3].replace("_", "-"))
     return sorted(names)
-
-
-def _write_cl_failure(ctx, exc) -> None:
-    context = ctx.meta.get(CL_RESULTS)
-    if not context:
-        return
-    from ibmi_trust.ibmi import messages
-    from ibmi_trust.jobs.clresults import failure_records
-
-    try:
-        messages.write_results(context["path"], failure_records(exc, context))
-    except OSError as err:
-        click.echo("ibmi-trust: cannot write CL results %s: %s" % (context["path"], err.strerror or err), err=True)
 
 
 def _usage_status_line(ctx, exc) -> None:
@@ -73,7 +59,7 @@ class LazyGroup(click.Group):
 
             click.echo(verbose_report(), nl=False)
             ctx.exit(0)
-        ctx.meta[MONITORING] = NAGIOS_FLAG in args[:args.index("--")] if "--" in args else NAGIOS_FLAG in args
+        ctx.meta[MONITORING] = monitoring_asked(args)
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
@@ -89,15 +75,7 @@ class LazyGroup(click.Group):
             exc.exit_code = EXIT_UNKNOWN
             raise
         except IbmiTrustError as exc:
-            report_error(exc)
-            _write_cl_failure(ctx, exc)
-            if ctx.meta.get(MONITORING):
-                # a monitoring plugin always prints a status line and exits 0-3
-                from ibmi_trust.jobs.nagios import error_output
-
-                click.echo(error_output(exc.message))
-                ctx.exit(EXIT_UNKNOWN)
-            ctx.exit(exc.exit_code)
+            ctx.exit(failure_exit(exc, ctx.meta))
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

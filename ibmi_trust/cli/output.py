@@ -2,8 +2,8 @@
 
 Importing this module does not import click: the fast paths (fast.py) write
 through `emit` too. `emit` writes as click.echo does for our text: the whole
-text, then a flush, and nothing at all when the stream is missing (as under
-a scheduler without stdout). The only ANSI codes are the state colours of
+text, then a flush, nothing at all when the stream is missing (as under a
+scheduler without stdout), and UTF-8 where the stream claims ASCII. The only ANSI codes are the state colours of
 `painter`, used on a terminal only.
 """
 import sys
@@ -13,8 +13,24 @@ def emit(text: str, err: bool = False) -> None:
     stream = sys.stderr if err else sys.stdout
     if stream is None:
         return
-    stream.write(text)
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        if not _ascii_stream(stream):
+            raise
+        # click.echo writes UTF-8 (errors "replace") where the stream says ASCII
+        stream.flush()
+        stream.buffer.write(text.encode("utf-8", "replace"))
     stream.flush()
+
+
+def _ascii_stream(stream) -> bool:
+    import codecs
+
+    try:
+        return codecs.lookup(stream.encoding).name == "ascii" and hasattr(stream, "buffer")
+    except (AttributeError, LookupError, TypeError):
+        return False
 
 
 def emit_json(obj) -> None:
@@ -28,6 +44,38 @@ def report_error(exc) -> None:
     emit("ibmi-trust: %s\n" % exc.message, err=True)
     if exc.hint:
         emit("  hint: %s\n" % exc.hint, err=True)
+
+
+def failure_exit(exc, meta: dict) -> int:
+    """The boundary's answer to an expected failure (IbmiTrustError), for the
+    click group (group.py, `meta` is ctx.meta) and the fast paths (fast.py)
+    alike: the line and hint on stderr; the failure records for the CL
+    program when the command registered them (cli.remember_cl_results);
+    under --nagios (cli.MONITORING) a status line on stdout and UNKNOWN, as a
+    monitoring plugin always exits 0-3. Returns the exit code."""
+    from ibmi_trust.cli import CL_RESULTS, MONITORING
+
+    report_error(exc)
+    context = meta.get(CL_RESULTS)
+    if context:
+        _write_cl_failure(context, exc)
+    if meta.get(MONITORING):
+        from ibmi_trust.errors import EXIT_UNKNOWN
+        from ibmi_trust.jobs.nagios import error_output
+
+        emit(error_output(exc.message) + "\n")
+        return EXIT_UNKNOWN
+    return exc.exit_code
+
+
+def _write_cl_failure(context: dict, exc) -> None:
+    from ibmi_trust.ibmi import messages
+    from ibmi_trust.jobs.clresults import failure_records
+
+    try:
+        messages.write_results(context["path"], failure_records(exc, context))
+    except OSError as err:
+        emit("ibmi-trust: cannot write CL results %s: %s\n" % (context["path"], err.strerror or err), err=True)
 
 
 def is_terminal(stream) -> bool:

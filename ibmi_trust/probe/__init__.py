@@ -27,7 +27,5 @@ __all__ = ["probe", "ProbeOptions", "Target", "parse_resolve", "ProbeResult", "C
 
 def __getattr__(name):
     if name in _WHERE:
-        import importlib
-
-        return getattr(importlib.import_module(_WHERE[name]), name)
+        return getattr(__import__(_WHERE[name], fromlist=(name,)), name)     # importlib would cost 0.4 ms
     raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -26,13 +26,12 @@ no handshake starts after it, and every conversation under way ends at it.
 What was captured by then is the result, with notes saying what was not
 done; no chain at all is a ProbeError.
 """
-import random
 from collections import Counter
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ibmi_trust.errors import CertificateError, ConnectTimeout, ProbeDeadline, ProbeError, ProbeTimeout
-from ibmi_trust.probe import like_system, offers, ratelimit, stopping
+from ibmi_trust.probe import offers, ratelimit, stopping
 from ibmi_trust.probe.capture import capture_offer
 from ibmi_trust.probe.options import ProbeOptions
 from ibmi_trust.probe.resolve import addresses_for, reresolve, resolves_by_name
@@ -50,6 +49,8 @@ def plan(target: Target, options: ProbeOptions, addresses: List[str]) -> Tuple[L
     """(combinations, {key_type: Offer}, notes)."""
     notes = []
     if options.like_system:
+        from ibmi_trust.probe import like_system
+
         offer, notes = like_system.system_offer()
         notes = ["like-system offer: %s" % like_system.describe(offer)] + notes
         offer_map, snis = {"system": offer}, [None]
@@ -103,7 +104,7 @@ def _run_rounds(result: ProbeResult, offer_map: dict, needed: int, planned: int,
     target, options = result.target, result.options
     limit = planned if options.rounds else 2 * planned          # top-up rounds at most double the plan
     limiter = ratelimit.limiter_for(target.host, options.rate, options.concurrency)
-    rng = random.Random(options.seed)
+    rng = None                           # random.Random(--seed), made for the first round with 2+ to order
     successes, failures, stalls = Counter(), Counter(), Counter()
     errors: Dict[str, ProbeError] = {}
     total = planned * len(result.combos)
@@ -133,7 +134,12 @@ def _run_rounds(result: ProbeResult, offer_map: dict, needed: int, planned: int,
                 active.extend(added)
                 total += len(added) * max(0, planned - result.rounds)
             order = list(active)
-            rng.shuffle(order)
+            if len(order) > 1:                   # one combination needs no order (nor the random module)
+                if rng is None:
+                    import random
+
+                    rng = random.Random(options.seed)
+                rng.shuffle(order)
             if result.rounds >= planned:
                 total += len(order)
             cut = 0

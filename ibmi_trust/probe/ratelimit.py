@@ -2,7 +2,6 @@
 `concurrency` at once, shared by every probe of the same host in the process
 (the `verify` job probes many targets from several threads).
 """
-import contextlib
 import threading
 import time
 from typing import Dict, Tuple
@@ -22,17 +21,38 @@ class HostLimiter:
         self._lock = threading.Lock()
         self._next = 0.0
 
-    @contextlib.contextmanager
-    def slot(self):
-        """Hold one of the concurrent slots, starting no sooner than the rate allows."""
-        with self._slots:
-            with self._lock:
-                now = time.monotonic()
-                start = max(now, self._next)
-                self._next = start + self._interval
-            if start > now:
-                time.sleep(start - now)
-            yield
+    def slot(self) -> "_Slot":
+        """`with limiter.slot():` holds one of the concurrent slots, starting no
+        sooner than the rate allows."""
+        return _Slot(self)
+
+    def _wait_turn(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self._interval
+        if start > now:
+            time.sleep(start - now)
+
+
+class _Slot:
+    """HostLimiter.slot() (a class: contextlib is not otherwise needed by a probe)."""
+
+    def __init__(self, limiter: HostLimiter):
+        self._limiter = limiter
+
+    def __enter__(self):
+        self._limiter._slots.acquire()
+        try:
+            self._limiter._wait_turn()
+        except BaseException:
+            self._limiter._slots.release()
+            raise
+        return None
+
+    def __exit__(self, *exc):
+        self._limiter._slots.release()
+        return False
 
 
 _LIMITERS: Dict[Tuple[str, float, int], HostLimiter] = {}

@@ -5,7 +5,6 @@ replace it (`resolver_override`) and never reach the real DNS. `reresolve`
 asks again during a probe, bounded in time, since a load-balanced name
 answers with different address sets from one query to the next.
 """
-import contextlib
 import socket
 import threading
 from typing import Callable, Dict, List, Optional
@@ -16,15 +15,21 @@ from ibmi_trust.probe.target import Target, pinned_addresses
 RESOLVER: Callable = socket.getaddrinfo
 
 
-@contextlib.contextmanager
 def resolver_override(func: Callable):
-    """Use `func(host, port, family, type)` (getaddrinfo's shape) instead of the DNS."""
-    global RESOLVER
-    saved, RESOLVER = RESOLVER, func
-    try:
-        yield
-    finally:
-        RESOLVER = saved
+    """`with resolver_override(func):` use `func(host, port, family, type)`
+    (getaddrinfo's shape) instead of the DNS. (contextlib is imported here
+    only: a probe does not need it.)"""
+    import contextlib
+
+    @contextlib.contextmanager
+    def overridden():
+        global RESOLVER
+        saved, RESOLVER = RESOLVER, func
+        try:
+            yield
+        finally:
+            RESOLVER = saved
+    return overridden()
 
 
 def addresses_for(target: Target, resolve: Optional[Dict[str, List[str]]] = None) -> List[str]:

@@ -3,7 +3,6 @@
 The protocol table lives here too: its default port, and which plaintext
 dialogue (if any) comes before the TLS handshake.
 """
-import ipaddress
 from typing import Dict, List, NamedTuple, Optional
 
 from ibmi_trust.errors import ConfigError, shown
@@ -30,6 +29,7 @@ PROTOCOLS: Dict[str, Protocol] = {p.name: p for p in (
 _BY_PORT = {p.default_port: p.name for p in PROTOCOLS.values()}
 _BY_PORT[2525] = "smtp"
 MAX_HOST_NAME = 253                  # characters in a DNS name (RFC 1035 2.3.4, without the root dot)
+_IPV4_CHARACTERS = "0123456789."
 
 
 def dialogue_of(protocol: str) -> Optional[str]:
@@ -41,11 +41,33 @@ def dialogue_of(protocol: str) -> Optional[str]:
 
 
 def is_ip_literal(host: str) -> bool:
+    if ":" not in host:                  # only IPv6 has colons; IPv4 is ASCII digits and dots
+        if host.strip(_IPV4_CHARACTERS):
+            return False                 # a name: no need to import ipaddress (1-2 ms of a probe)
+        if _canonical_ipv4(host):
+            return True
+    return ip_text(host) is not None
+
+
+def ip_text(host: str) -> Optional[str]:
+    """`host` as ipaddress writes the address (IPv6 compressed), or None when it is not one."""
+    if _canonical_ipv4(host):
+        return host
+    import ipaddress
+
     try:
-        ipaddress.ip_address(host)
+        return str(ipaddress.ip_address(host))
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def _canonical_ipv4(host: str) -> bool:
+    """Four decimal octets as ipaddress writes them (0-255, no leading zero):
+    what every Python's ipaddress accepts and writes back unchanged."""
+    parts = host.split(".")
+    return len(parts) == 4 and all(
+        part.isascii() and part.isdigit() and len(part) <= 3 and (part == "0" or part[0] != "0") and int(part) <= 255
+        for part in parts)
 
 
 def _bracketed(host: str) -> str:
@@ -166,9 +188,10 @@ def parse_resolve(entry: str) -> Dict[str, List[str]]:
         item = item.strip()
         if item.startswith("[") and item.endswith("]"):
             item = item[1:-1]
-        if not is_ip_literal(item):
+        address = ip_text(item)
+        if address is None:
             raise ConfigError("--resolve %s: %s is not an IP address (IPv6 goes in brackets)" % (shown(entry, 40), shown(item, 40)))
-        out.append(str(ipaddress.ip_address(item)))
+        out.append(address)
     key_host = host if host == "*" else host.lower().rstrip(".")
     return {"%s:%d" % (key_host, _port(port, entry)): out}
 
