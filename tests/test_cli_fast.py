@@ -12,26 +12,12 @@ import sys
 import textwrap
 
 import pytest
+
+from cli_runs import through_click, through_main
 from ibmi_trust import __version__
-from ibmi_trust.cli import about, explain_fast, fast, group, help_pages, main
+from ibmi_trust.cli import about, explain_fast, fast, group, help_pages
 from ibmi_trust.explain import advice, codes, lookup, wrapping
 from ibmi_trust.ibmi import messages
-
-
-def through_main(args, capsys):
-    """What a user gets: main() with its fast paths."""
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    out = capsys.readouterr()
-    return info.value.code, out.out, out.err
-
-
-def through_click(args, capsys):
-    """What click alone gives for the same arguments."""
-    with pytest.raises(SystemExit) as info:
-        group.run(list(args))
-    out = capsys.readouterr()
-    return info.value.code, out.out, out.err
 
 
 @pytest.fixture(autouse=True)

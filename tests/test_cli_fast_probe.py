@@ -24,8 +24,9 @@ import click
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
+from cli_runs import through_click, through_main
 from peers import dual
-from ibmi_trust.cli import fast, fast_parse, group, main, parse_tables, run_probe
+from ibmi_trust.cli import fast, fast_parse, group, parse_tables, run_probe
 from ibmi_trust.testing.servers import MailServer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -299,20 +300,6 @@ def test_the_made_up_command_s_cases(args, agrees, paths):
 
 
 # -- the whole command, fast and through click -------------------------------------------
-def through_main(args, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    out = capsys.readouterr()
-    return info.value.code, out.out, out.err
-
-
-def through_click(args, capsys):
-    with pytest.raises(SystemExit) as info:
-        group.run(list(args))
-    out = capsys.readouterr()
-    return info.value.code, out.out, out.err
-
-
 def without_timing(result):
     """JSON output with the one field that differs from run to run taken out."""
     code, out, err = result
