@@ -5,6 +5,7 @@ as Qshell (a POSIX shell) splits it and parsed by the real click command, so
 each CL parameter is seen to arrive as the intended CLI option."""
 import shlex
 
+import click
 import pytest
 
 import clrun
@@ -15,7 +16,10 @@ from ibmi_trust.history import location
 def _run(command, program, **given):
     args = clrun.arguments(command, program, **given)
     words = shlex.split(args)
-    ctx = cli.get_command(None, words[0]).make_context(words[0], words[1:])
+    # under the group's context, as `ibmi-trust SUB ...` parses it (a command's help option
+    # is made once, from the first context's help_option_names)
+    group_ctx = click.Context(cli, info_name="ibmi-trust", **cli.context_settings)
+    ctx = cli.get_command(group_ctx, words[0]).make_context(words[0], words[1:], parent=group_ctx)
     return args, ctx.params
 
 
