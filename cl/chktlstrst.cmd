@@ -3,6 +3,8 @@
 /* (or HTTPS) server sends, and with ACTION(*FIX) imports the         */
 /* missing CA certificates. Processing program: ITRCHKC.              */
 /* F1 help: panel group ITRHELP. Runs: ibmi-trust check / fix.        */
+/* HISTORY: a library name (the Db2 for i history tables, --history   */
+/* db2:LIB) or a path starting with / (an SQLite file).               */
              CMD        PROMPT('Check TLS Trust')
              PARM       KWD(HOST) TYPE(*CHAR) LEN(255) MIN(1) +
                           CASE(*MIXED) PROMPT('Host name or address')
@@ -39,5 +41,14 @@
              PARM       KWD(FETCH) TYPE(*CHAR) LEN(4) RSTD(*YES) +
                           DFT(*YES) VALUES(*YES *NO) PMTCTL(FIXONLY) +
                           PROMPT('Fetch missing certificates')
+             PARM       KWD(PARTIAL) TYPE(*CHAR) LEN(4) RSTD(*YES) +
+                          DFT(*NO) VALUES(*NO *YES) PMTCTL(FIXONLY) +
+                          PROMPT('Fix the fixable chains only')
+             PARM       KWD(PROOF) TYPE(*CHAR) LEN(6) RSTD(*YES) +
+                          DFT(*DFT) VALUES(*DFT *GSKIT *MODEL) +
+                          PROMPT('Judge and prove with')
+             PARM       KWD(HISTORY) TYPE(*PNAME) LEN(256) DFT(*DFT) +
+                          SPCVAL((*DFT) (*NONE)) CASE(*MIXED) +
+                          PROMPT('History library or file')
  CHECKONLY:  PMTCTL     CTL(ACTION) COND((*EQ *CHECK))
  FIXONLY:    PMTCTL     CTL(ACTION) COND((*NE *CHECK))

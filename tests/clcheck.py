@@ -155,7 +155,15 @@ MSGID_RE = re.compile(r"^ITR\d{4}$")
 
 # For each command keyword: (subcommand, CLI parameter) pairs the processing
 # program passes; "TARGET"/"CODE" are click arguments. "values" maps the
-# keyword's restricted values to what is passed (None: nothing is passed).
+# keyword's restricted (VALUES) and special (SPCVAL) values to what is passed
+# (None: nothing is passed); "pmtctl" the PMTCTL label of each conditionally
+# prompted keyword (none other may have one).
+# HISTORY: *DFT nothing, *NONE --no-history, else --history db2:LIB or PATH.
+def _history_pairs(sub: str) -> List[Tuple[str, str]]:
+    return [(sub, "--history"), (sub, "--no-history")]
+
+
+HISTORY_VALUES = {"*DFT": None, "*NONE": "--no-history"}
 CLI_CONTRACT = {
     "CHKTLSTRST": {
         "keywords": {
@@ -170,6 +178,9 @@ CLI_CONTRACT = {
             "TRUSTROOT": [("fix", "--trust-root")],
             "FROM": [("fix", "--from")],
             "FETCH": [("fix", "--no-fetch")],
+            "PARTIAL": [("fix", "--partial")],
+            "PROOF": [("check", "--proof"), ("fix", "--proof")],
+            "HISTORY": _history_pairs("check") + _history_pairs("fix"),
         },
         "values": {
             "PROTOCOL": {"*PORT": None, "*SMTP": "smtp", "*SUBMISSION": "submission", "*SMTPS": "smtps",
@@ -177,15 +188,21 @@ CLI_CONTRACT = {
                          "*HTTPS": "https"},
             "ACTION": {"*CHECK": "check", "*PLAN": "--dry-run", "*FIX": "--yes"},
             "FETCH": {"*YES": None, "*NO": "--no-fetch"},
+            "PARTIAL": {"*NO": None, "*YES": "--partial"},
+            "PROOF": {"*DFT": None, "*GSKIT": "gskit", "*MODEL": "model"},
+            "HISTORY": HISTORY_VALUES,
         },
-        "flags": {"--dry-run", "--yes", "--no-fetch"},
+        "flags": {"--dry-run", "--yes", "--no-fetch", "--partial", "--no-history"},
         "multiple": {"--trust-root"},
+        # fix-only and check-only parameters are prompted for that ACTION only
+        "pmtctl": {"APPID": "FIXONLY", "TRUSTROOT": "FIXONLY", "FROM": "FIXONLY", "FETCH": "FIXONLY",
+                   "PARTIAL": "FIXONLY", "WARNDAYS": "CHECKONLY"},
     },
     "DSPSSLRC": {"keywords": {"CODE": [("explain", "CODE")]}, "values": {}, "flags": set(), "multiple": set()},
     "VFYTLSTRST": {
         "keywords": {"CFG": [("verify", "--config")], "MSGQ": [("verify", "--notify")],
-                     "REPORT": [("verify", "--report")]},
-        "values": {}, "flags": set(), "multiple": set(),
+                     "REPORT": [("verify", "--report")], "HISTORY": _history_pairs("verify")},
+        "values": {"HISTORY": HISTORY_VALUES}, "flags": {"--no-history"}, "multiple": set(),
     },
 }
 RUNNER_OPTIONS = ("--cl-results",)      # passed by ITRRUNI to every subcommand
@@ -456,6 +473,12 @@ class Parameter:
     max: int
     values: Tuple[str, ...]
     line: int
+    special: Tuple[str, ...] = ()       # the SPCVAL/SNGVAL values
+    pmtctl: str = ""                    # the PMTCTL label
+
+    @property
+    def choices(self) -> Tuple[str, ...]:
+        return self.values + self.special
 
     def received(self, qualifiers: Dict[str, List["Parameter"]]) -> Tuple[str, Tuple[int, ...]]:
         """What the processing program receives: (CL type, length)."""
@@ -495,8 +518,10 @@ def read_command(sources: Sources, name: str) -> Tuple[List[Parameter], Dict[str
             ptype = stmt.text("TYPE").upper()
             length = tuple(int(x) for x in clsource.split_values(stmt.value("LEN", ""))) or (0,)
             values = tuple(v.upper() for v in clsource.split_values(stmt.value("VALUES", "")))
+            special = tuple(clsource.split_values(clsource.strip_parens(element))[0].upper()
+                            for kw in ("SPCVAL", "SNGVAL") for element in clsource.elements(stmt.value(kw, "")))
             param = Parameter(stmt.text("KWD").upper(), ptype, length, int(stmt.text("MAX", "1") or 1), values,
-                              stmt.line)
+                              stmt.line, special, stmt.text("PMTCTL").upper())
             if stmt.command == "QUAL":
                 if stmt.label:
                     current_qual = stmt.label
@@ -571,9 +596,14 @@ def contract_problems(sources: Sources, command: str, cpp: str) -> List[Problem]
     if set(by_kw) != set(contract["keywords"]):
         out.append(Problem(command, 0, "keywords %s, contract %s" % (sorted(by_kw), sorted(contract["keywords"]))))
     for kw, mapping in contract["values"].items():
-        if kw in by_kw and set(mapping) != set(by_kw[kw].values):
-            out.append(Problem(command, by_kw[kw].line, "%s VALUES %s, contract %s"
-                               % (kw, sorted(by_kw[kw].values), sorted(mapping))))
+        if kw in by_kw and set(mapping) != set(by_kw[kw].choices):
+            out.append(Problem(command, by_kw[kw].line, "%s VALUES/SPCVAL %s, contract %s"
+                               % (kw, sorted(by_kw[kw].choices), sorted(mapping))))
+    for param in params:
+        wanted = contract.get("pmtctl", {}).get(param.keyword, "")
+        if param.pmtctl != wanted:
+            out.append(Problem(command, param.line, "%s PMTCTL(%s), contract PMTCTL(%s)"
+                               % (param.keyword, param.pmtctl or "none", wanted or "none")))
     program = read_program(sources, cpp_file)
     literals = []
     for _where, stmt in program.statements:

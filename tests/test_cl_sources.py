@@ -34,6 +34,8 @@ def test_cli_contract_catches_a_drifted_command():
     @click.option("--trust-root")                      # not repeatable
     @click.option("--dry-run")                         # not a flag
     @click.option("--protocol", type=click.Choice(["smtp"]))
+    @click.option("--proof", type=click.Choice(["gskit"]))
+    @click.option("--partial")                         # not a flag
     def fake(**_kw):
         pass
 
@@ -42,6 +44,8 @@ def test_cli_contract_catches_a_drifted_command():
     assert "fix --trust-root cannot be repeated" in text
     assert "fix --dry-run is not a flag" in text
     assert "fix --protocol does not accept imaps" in text
+    assert "fix --proof does not accept model" in text and "fix --partial is not a flag" in text
+    assert "fix has no --history" in text and "fix has no --no-history" in text
     assert "fix has no --yes" in text and "fix has no --cl-results" in text
 
 
@@ -62,7 +66,20 @@ MUTATIONS = [
     ("itrchkc.clle", "             DCL        VAR(&PORTA) TYPE(*CHAR) LEN(5)\n", "", "&PORTA is not declared"),
     ("itrchkc.clle", "VAR(&STORE) TYPE(*CHAR) LEN(256)", "VAR(&STORE) TYPE(*CHAR) LEN(255)",
      "&STORE receives CHKTLSTRST STORE"),
-    ("itrchkc.clle", "&ROOTS &FROM &FETCH)", "&ROOTS &FROM)", "PGM receives 10 parameters, CHKTLSTRST defines 11"),
+    ("itrchkc.clle", "&PROOF &HISTORY)", "&PROOF)", "PGM receives 13 parameters, CHKTLSTRST defines 14"),
+    ("itrchkc.clle", "VAR(&HISTORY) TYPE(*CHAR) LEN(256)", "VAR(&HISTORY) TYPE(*CHAR) LEN(128)",
+     "&HISTORY receives CHKTLSTRST HISTORY"),
+    ("itrchkc.clle", "'--partial'", "'--partial-fix'", "passes --partial-fix"),
+    ("itrchkc.clle", "'--proof model'", "'--proof modl'", "PROOF *MODEL: model is never passed"),
+    ("itrchkc.clle", "'--no-history'", "'--history'", "HISTORY *NONE: --no-history is never passed"),
+    ("itrvfyc.clle", "'--no-history'", "'--no-histry'", "passes --no-histry"),
+    ("itrvfyc.clle", "&REPORT &HISTORY)", "&REPORT)", "PGM receives 3 parameters, VFYTLSTRST defines 4"),
+    ("chktlstrst.cmd", "PMTCTL(FIXONLY) +\n                          PROMPT('Fix the", "+\n"
+     "                          PROMPT('Fix the", "PARTIAL PMTCTL(none), contract PMTCTL(FIXONLY)"),
+    ("chktlstrst.cmd", "PROMPT('Judge and prove with')", "PMTCTL(FIXONLY) PROMPT('Judge and prove with')",
+     "PROOF PMTCTL(FIXONLY), contract PMTCTL(none)"),
+    ("chktlstrst.cmd", "VALUES(*DFT *GSKIT *MODEL)", "VALUES(*DFT *GSKIT *MODEL *OPENSSL)", "PROOF VALUES/SPCVAL"),
+    ("vfytlstrst.cmd", "SPCVAL((*DFT) (*NONE))", "SPCVAL((*DFT))", "HISTORY VALUES/SPCVAL ['*DFT'], contract"),
     ("itrchkc.clle", "'--no-fetch'", "'--no-fetchx'", "passes --no-fetchx"),
     ("itrchkc.clle", "'--no-fetch'", "'check'", "contract option --no-fetch is never passed"),
     ("chktlstrst.cmd", "VALUES(*CHECK *PLAN *FIX)", "VALUES(*CHECK *PLAN *FIX *NUKE)", "ACTION VALUES"),
@@ -89,6 +106,8 @@ MUTATIONS = [
     ("itrsslerr.clle", "             ENDPGM\n", "             ENDPGM\n" + "/*" + "x" * 80 + "*/\n",
      "line has 84 characters"),
     ("itrhelp.pnlgrp", "NAME='DSPSSLRC/CODE'", "NAME='DSPSSLRC/CODES'", "no :HELP NAME='DSPSSLRC/CODE'"),
+    ("itrhelp.pnlgrp", "NAME='VFYTLSTRST/HISTORY'", "NAME='VFYTLSTRST/HISTORX'",
+     "no :HELP NAME='VFYTLSTRST/HISTORY'"),
     ("itrhelp.pnlgrp", ":EHELP.\n:EPNLGRP.", ":EPNLGRP.", ":EPNLGRP. without :PNLGRP."),
     ("itrhelp.pnlgrp", "Use only the root program and the FROM file.", "Use only the root program & the FROM file.",
      "'&' must be written &amp."),

@@ -167,3 +167,21 @@ def test_trust_list_decisions_reach_the_job_log():
     assert added.text() == "Added Relay Root to the CA trust list of application QIBM_QTMS_SMTP_CLIENT."
     assert (decided.msgid, decided.type) == (m.TRUST_LIST_DECISION, "*DIAG")
     assert decided.data[3].strip().endswith("--add 'Other Root'")
+
+
+def test_partial_fix_ends_in_an_escape_naming_the_chains_that_still_fail(tmp_path):
+    """CHKTLSTRST PARTIAL(*YES) ACTION(*FIX) runs fix --partial --yes: the
+    fixable chain is fixed and proven, the blocked one still fails, so the
+    command must not end in ITR0009 ("trusted now") but in the escape ITR0021."""
+    out = str(tmp_path / "results.txt")
+    with Scenario("partial", tmp_path) as sc:
+        result = CliRunner().invoke(cli, ["fix"] + sc.cli_args("--yes", "--partial", "--cl-results", out))
+        assert result.exit_code == 7, result.output
+        assert sc.openssl_verifies(sc.sent_chains[0]) and not sc.openssl_verifies(sc.sent_chains[1])
+        records = m.read_results(out)
+        assert _types(records)[-1] == (m.PARTLY_FIXED, "*ESCAPE")
+        assert [f.strip() for f in records[-1].data] == [sc.target_text, "1", "bundle:" + sc.store_path, "1"]
+        assert "is fixed in part: 1 certificate(s) imported" in records[-1].text()
+        approval = [r for r in records if r.msgid == m.ROOT_NEEDS_APPROVAL]
+        assert [r.data[1].strip() for r in approval] == [sc.private_root.cert.sha256]
+        assert m.FIXED not in [r.msgid for r in records]

@@ -77,6 +77,9 @@ def fix_records(fix, ssl_rc=None) -> List:
     records += _sslrc_records(ssl_rc, target)
     if fix.dry_run:
         records.append(m.record(m.FIX_PLANNED, target, str(len(fix.plan.items) if fix.plan else 0), store))
+    elif fix.outcome == "partial":
+        added = len(fix.change.added) if fix.change is not None else 0
+        records.append(m.record(m.PARTLY_FIXED, target, str(added), store, str(len(fix.plan.blocked))))
     elif fix.change is not None and fix.change.changed:
         records.append(m.record(m.FIXED, target, str(len(fix.change.added)), store))
     else:
