@@ -130,7 +130,10 @@ def command_table(command, group_ctx=None) -> dict:
     def params_for(args):                # resilient: the required arguments may be missing
         return command.make_context(name, args, parent=group_ctx, resilient_parsing=True).params
 
-    parser = command.make_parser(command.make_context(name, [], parent=group_ctx, resilient_parsing=True))
+    ctx = command.make_context(name, [], parent=group_ctx, resilient_parsing=True)
+    for attribute in ("auto_envvar_prefix", "default_map", "token_normalize_func"):   # inherited from the group
+        _require(ctx, attribute, None, name)                                         # (fast_parse ignores them)
+    parser = command.make_parser(ctx)
     options, arguments = {}, []
     for param in command.params:
         _check_param(param, name)

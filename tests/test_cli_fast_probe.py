@@ -81,6 +81,21 @@ def test_a_command_the_parser_cannot_read_gets_no_table(decorate, words):
         gen_help_pages.command_table(command)
 
 
+@pytest.mark.parametrize("settings,words", [
+    ({"auto_envvar_prefix": "IBMI_TRUST"}, "auto_envvar_prefix"),
+    ({"default_map": {"made-up": {"n": "3"}}}, "default_map"),
+    ({"token_normalize_func": str.lower}, "token_normalize_func"),
+])
+def test_a_group_setting_the_parser_ignores_gets_no_table(settings, words):
+    """What a command inherits from its group's context: fast_parse reads no
+    environment, default map or normalised names, so such a command has no table."""
+    command = click.option("--n")(click.command("made-up")(lambda **kw: None))
+    group_ctx = click.Context(click.Group("made-up-group"), **settings)
+    with pytest.raises(gen_help_pages.Unsupported, match=words):
+        gen_help_pages.command_table(command, group_ctx)
+    gen_help_pages.command_table(command, click.Context(click.Group("made-up-group")))      # without: a table
+
+
 # -- the parser against click ------------------------------------------------------------
 def click_params(args):
     """The parameters click hands `ibmi-trust probe ARGS`'s body, or None when

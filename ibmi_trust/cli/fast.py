@@ -94,8 +94,8 @@ def run_command(command: str, params: dict, args: "list[str]") -> int:
     from ibmi_trust.cli.output import failure_exit
     from ibmi_trust.errors import IbmiTrustError
 
-    body = __import__(FAST_COMMANDS[command], fromlist=("run",))     # importlib: 0.4 ms more
     try:
+        body = __import__(FAST_COMMANDS[command], fromlist=("run",))     # importlib: 0.4 ms more
         return body.run(params)
     except IbmiTrustError as exc:
         return failure_exit(exc, {MONITORING: monitoring_asked(args)})
